@@ -1,0 +1,73 @@
+"""The ``imr-graph`` command line: argument parsing and output formatting only.
+
+This package holds the Typer ``app`` and the shared error helpers; each area of the
+CLI lives in its own module (``parse``, ``graph``, ...) that registers its commands.
+
+Every command calls the library and formats what it returns. Heavy imports happen inside
+the commands so that ``imr-graph --help`` stays instant. Errors derived from
+:class:`~imr_graph.errors.ImrGraphError` become one line on stderr; ``--debug`` shows the
+traceback instead. Exit codes: 0 ok, 1 some inputs failed or data does not conform,
+2 usage or configuration error.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, NoReturn
+
+import typer
+
+from ..errors import ImrGraphError
+
+app = typer.Typer(
+    name="imr-graph",
+    help="A knowledge graph of California workers' compensation IMR decisions.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+_state = {"debug": False}
+
+
+def _version(value: bool) -> None:
+    if value:
+        from .. import __version__
+
+        typer.echo(f"imr-graph {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """imr-graph: IMR determination letters -> records -> RDF graph -> SPARQL and exports."""
+    _state["debug"] = debug
+
+
+def fail(exc: BaseException, code: int | None = None) -> NoReturn:
+    """Print one line for ``exc`` on stderr (traceback with --debug) and exit."""
+    if _state["debug"]:
+        raise exc
+    message = str(exc) if isinstance(exc, ImrGraphError) else f"{type(exc).__name__}: {exc}"
+    typer.echo(f"imr-graph: error: {message}", err=True)
+    if code is None:
+        code = exc.exit_code if isinstance(exc, ImrGraphError) else 1
+    raise typer.Exit(code)
+
+
+def warn(message: str) -> None:
+    """Print one line on stderr."""
+    typer.echo(f"imr-graph: {message}", err=True)
+
+
+def run() -> None:  # pragma: no cover - console entry point alias
+    app()
+
+
+# Command modules register themselves on ``app`` when imported. Each area owns one module.
+from . import parse as _parse  # noqa: E402,F401
