@@ -1,0 +1,195 @@
+"""Reading the clinical case summary: the worker's age and sex, diagnoses, medications.
+
+The summary is free prose written by many reviewers, so each field is found by the
+sentence patterns reviewers actually use ("The current diagnoses are ...", "diagnosed as
+having ...", "Current medications include ..."), and the phrase list in that sentence is
+split into items. When no such sentence exists the field is empty: nothing is guessed.
+Part of the parsing stage: plain strings in, plain values out.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .records import Span
+from .textutil import dedupe, split_top_level, ws
+
+_AGE_SEX = re.compile(
+    r"\b(\d{1,3})\s*[- ]?\s*(?:year|yr)s?\s*[- ]?\s*old\s+"
+    r"(?:(?:injured|industrially|Hispanic|Caucasian|African[- ]American|Asian|white|black|right|left)"
+    r"[- ]?\w*\s+)*"
+    r"(male|female|man|woman|gentleman|lady|boy|girl)\b",
+    re.I,
+)
+_AGE = re.compile(r"\b(\d{1,3})\s*[- ]?\s*(?:year|yr)s?\s*[- ]?\s*old\b", re.I)
+_SEX_WORD = re.compile(r"\b(male|female|man|woman|gentleman|lady)\b", re.I)
+_SEX = {"male": "male", "man": "male", "gentleman": "male", "boy": "male",
+        "female": "female", "woman": "female", "lady": "female", "girl": "female"}
+
+
+def find_worker(text: str, start: int, end: int) -> tuple[int | None, str | None]:
+    """Age (years) and sex ("male"/"female") of the injured worker from the summary."""
+    region = text[start:end]
+    m = _AGE_SEX.search(region)
+    if m:
+        age = int(m.group(1))
+        return (age if 10 <= age <= 110 else None), _SEX[m.group(2).lower()]
+    a = _AGE.search(region)
+    age = int(a.group(1)) if a and 10 <= int(a.group(1)) <= 110 else None
+    s = _SEX_WORD.search(region[a.end() : a.end() + 60]) if a else None
+    return age, (_SEX[s.group(1).lower()] if s else None)
+
+
+# ---------------------------------------------------------------------------------------
+# Sentences
+
+_SENT_END = re.compile(r"(?<!\b[A-Z])(?<!\bDr)(?<!\bvs)(?<!\be\.g)(?<!\bi\.e)\.(?=\s+[A-Z\"(]|\s*$)")
+
+
+def _sentence_from(text: str, pos: int, end: int) -> int:
+    """Offset of the end of the sentence that contains ``pos``."""
+    m = _SENT_END.search(text, pos, end)
+    return m.start() if m else end
+
+
+_DIAG_TRIGGERS = re.compile(
+    r"(?:"
+    r"(?:current\s+|working\s+|final\s+|primary\s+|admitting\s+)?diagnos(?:es|is)\s+"
+    r"(?:(?:are|is|were|was|include[sd]?|included|have\s+included|has\s+included)\s+)"
+    r"(?:(?:documented|noted|listed|reported)\s+)?(?:(?:as|is|to\s+be|to\s+include)\s*:?\s+)?"
+    r"|diagnos(?:es|is)\s+(?:that\s+)?include[sd]?\s+"
+    r"|(?:being\s+)?treated\s+for\s+(?:the\s+)?diagnos(?:es|is)\s+of\s+"
+    r"|(?:currently\s+)?diagnosed\s+(?:as\s+having|with|as)\s+"
+    r"|(?:has|had)\s+(?:had\s+)?diagnos(?:es|is)\s+(?:of\s+)?(?:that\s+include\s+)?"
+    r"|(?:given|gave\s+\w+\s+\w+)\s+(?:a\s+)?diagnos(?:es|is)\s+of\s+"
+    r"|diagnos(?:es|is)\s*:\s*"
+    r")",
+    re.I,
+)
+_MED_TRIGGERS = re.compile(
+    r"(?:"
+    r"(?:current|pump|oral|present|prescribed)\s+medications?\s+"
+    r"(?:(?:are|is|were|was|include[sd]?|included|consist\s+of|consisted\s+of)\s+)"
+    r"(?:(?:noted|stated|reported|listed)\s+(?:to\s+(?:be|include)\s+|as\s+))?"
+    r"|medications?\s+(?:(?:were|are|was)\s+)?(?:noted\s+to\s+)?include[sd]?\s+"
+    r"|medication\s+list\s+(?:included|includes|include|was|is)\s+"
+    r"|medications?\s+(?:have|has)\s+included\s*:?\s+"
+    r"|medication\s+regimen\s+(?:[^.]{0,40}?\s)?(?:included|includes|is|was|consists\s+of)\s+"
+    r"|medications?\s+(?:therapy\s+)?including\s+"
+    r"|medications?\s+(?:are|were)\s*:\s*"
+    r"|medications?\s*:\s*"
+    r")",
+    re.I,
+)
+_AND_NOSPLIT = {
+    "medial", "lateral", "anterior", "posterior", "upper", "lower", "right", "left",
+    "cervical", "thoracic", "lumbar", "sprain", "neck", "shoulder", "hip", "knee", "ankle",
+    "wrist", "hand", "elbow", "foot", "back", "head", "arm", "leg", "acute", "chronic",
+    "sprains", "strains", "tendinitis", "tendonitis", "bursitis", "hips", "knees", "feet",
+    "wrists", "hands", "shoulders", "elbows", "ankles", "muscle", "fascia", "nausea",
+}
+_SITE_WORDS = {
+    "right", "left", "bilateral", "side", "region", "level", "unspecified", "subsequent",
+    "initial", "encounter", "sequela", "of", "the", "spine", "shoulder", "knee", "hip",
+    "lumbar", "cervical", "thoracic", "lumbosacral", "sacral", "wrist", "hand", "ankle",
+    "foot", "elbow", "arm", "leg", "neck", "back", "upper", "lower", "extremity",
+    "extremities", "joint", "area", "type", "without", "with", "site", "multiple", "sites",
+}
+_LEAD = re.compile(
+    r"^(?:and|or|also|having|of|as|is|are|include[sd]?|the|a|an|to\s+include|were|was)\s+",
+    re.I,
+)
+
+
+def _merge_qualifiers(parts: list[str]) -> list[str]:
+    """Glue ICD-style qualifiers ("subsequent encounter", "right shoulder") to their phrase."""
+    out: list[str] = []
+    for p in parts:
+        words = re.findall(r"[A-Za-z]+", p.lower())
+        if out and words and len(words) <= 3 and all(w in _SITE_WORDS for w in words):
+            out[-1] = f"{out[-1]}, {p}"
+        else:
+            out.append(p)
+    return out
+
+
+def _split_and(phrase: str) -> list[str]:
+    m = list(re.finditer(r"\s+and\s+", phrase))
+    if len(m) != 1:
+        return [phrase]
+    before = phrase[: m[0].start()].split()
+    after = phrase[m[0].end() :].split()
+    if not before or not after or before[-1].lower().strip(",") in _AND_NOSPLIT:
+        return [phrase]
+    return [phrase[: m[0].start()], phrase[m[0].end() :]]
+
+
+def split_phrases(sentence: str, *, merge_qualifiers: bool) -> list[str]:
+    """Split a list sentence ("A, B, and C" / "A; B; and C") into its phrases."""
+    s = ws(sentence).strip(" .:;")
+    s = re.sub(r"^(?:documented|noted|listed)\s+(?:as|is)\s+", "", s, flags=re.I)
+    if ";" in s:
+        parts = split_top_level(s, ";")
+    else:
+        parts = split_top_level(s, ",")
+        if merge_qualifiers:
+            parts = _merge_qualifiers(parts)
+    out: list[str] = []
+    for i, p in enumerate(parts):
+        p = _LEAD.sub("", _LEAD.sub("", p.strip())).strip(" .,:;\"'")
+        if not p:
+            continue
+        out.extend(_split_and(p) if i == len(parts) - 1 or ";" not in s else [p])
+    return [x.strip(" .,;:\"'") for x in out if x.strip(" .,;:\"'")]
+
+
+def _find_list(
+    text: str, start: int, end: int, trigger: re.Pattern[str], *, merge: bool
+) -> tuple[list[str], Span | None, list[str]]:
+    phrases: list[str] = []
+    first: Span | None = None
+    for m in trigger.finditer(text, start, end):
+        s_end = _sentence_from(text, m.end(), end)
+        chunk = text[m.end() : s_end]
+        if len(chunk) > 600:
+            chunk = chunk[:600]
+        found = split_phrases(chunk, merge_qualifiers=merge)
+        if found:
+            phrases += found
+            if first is None:
+                first = (m.start(), s_end)
+    return phrases, first, []
+
+
+_GENERIC_DIAG = re.compile(
+    r"^(?:not\s+|no\s+|unknown|none|pending|unclear|documented|noted|listed|as\s+follows)", re.I
+)
+
+
+def find_diagnoses(text: str, start: int, end: int) -> tuple[list[str], Span | None]:
+    """Diagnosis phrases named in the case summary, in order, without duplicates."""
+    phrases, span, _ = _find_list(text, start, end, _DIAG_TRIGGERS, merge=True)
+    keep = [p for p in phrases if not _GENERIC_DIAG.match(p) and len(p) <= 200 and
+            re.search(r"[A-Za-z]{3}", p)]
+    return dedupe(keep), span
+
+
+_GENERIC_MED = re.compile(
+    r"\b(?:medications?|management|regimen|unspecified|none|not\s+(?:provided|listed|documented)"
+    r"|unknown|therapy|treatment|drugs?|agents?|analgesics?|pills?|for\s+pain)\b",
+    re.I,
+)
+_MED_SHAPE = re.compile(r"^[A-Za-z][A-Za-z0-9'\-/ .%]*$")
+
+
+def find_medications(text: str, start: int, end: int) -> tuple[list[str], Span | None]:
+    """Medications named as current (or listed) in the case summary."""
+    phrases, span, _ = _find_list(text, start, end, _MED_TRIGGERS, merge=False)
+    keep: list[str] = []
+    for p in phrases:
+        p = re.sub(r"\s+(?:at\s+bedtime|as\s+needed|daily|since\b.*|which\b.*|for\s+\w+.*)$",
+                   "", p, flags=re.I).strip()
+        if not p or _GENERIC_MED.search(p) or not _MED_SHAPE.match(p) or len(p.split()) > 6:
+            continue
+        keep.append(p)
+    return dedupe(keep), span
