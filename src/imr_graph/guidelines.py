@@ -25,10 +25,10 @@ _NON_MTUS = re.compile(r"^Non\s*-\s*MTUS\s*(?:Citations?)?\s*:?\s*", re.I)
 _MTUS = re.compile(r"^MTUS\s*:?\s*", re.I)
 _YEAR = r"(?:19|20)\d{2}"
 _MTUS_DOC = re.compile(
-    rf"(?P<title>[A-Z][A-Za-z ,&/'\-]*?)\s+(?P<year>{_YEAR})(?:\s+Guidelines)?"
+    rf"(?P<title>[A-Z][A-Za-z\s,&/'\-]*?)\s+(?P<year>{_YEAR})(?:\s+Guidelines)?"
     rf"(?:\s*,?\s*Section\(s\)\s*:\s*(?P<sections>.*?))?"
     rf"(?:\s*,?\s*Page\(?s?\)?\s*:?\s*(?P<pages>[\d\s,\-–]+))?"
-    rf"(?=\s*,?\s+and\s+[A-Z][A-Za-z ,&/'\-]*?\s+{_YEAR}\b|\s*\.?\s*$)",
+    rf"(?=\s*,?\s+and\s+[A-Z][A-Za-z\s,&/'\-]*?\s+{_YEAR}\b|\s*\.?\s*$)",
     re.S,
 )
 _MTUS_NOYEAR = re.compile(
@@ -163,7 +163,8 @@ def _non_mtus_citations(body: str, offset: int, raw: str) -> list[Citation]:
         if not clean_text or clean_text.lower() in {"and", "and the"}:
             continue
         title = _FAMILY_MARK.sub("", clean_text, count=1) if fam != "OTHER" else clean_text
-        title = re.sub(r"^[\s,.:;\-–]+|^(?:guidelines?|chapter)\b[\s,:\-]*", "", title, flags=re.I)
+        title = re.sub(r"^[\s,.:;\-–]*(?:(?:guidelines?|chapter)\b[\s,:\-–]*)?", "", title,
+                       flags=re.I)
         title = ws(title).strip(" ,.;:-–") or None
         sections: list[str] = []
         if fam == "ODG" and title:
@@ -207,7 +208,7 @@ def _split_chapter(title: str) -> tuple[str, str, str]:
 
 def _sub_span(raw: str, offset: int, piece: str) -> tuple[int, int] | None:
     """Span of ``piece`` (a substring of ``raw``) in the letter, ``raw`` starting at offset."""
-    piece = piece.strip()
+    piece = piece.strip(" \t\n\f,.;:")
     if not piece:
         return None
     i = raw.find(piece)
@@ -269,7 +270,7 @@ _PAGE_REF = re.compile(
     re.I,
 )
 _TABLE_REF = re.compile(
-    r"\b(?:(?P<fam>MTUS|ACOEM|ODG)(?:\s*/\s*ACOEM)?[^.;]{0,40}?)?"
+    r"\b(?:(?P<fam>MTUS|ACOEM|ODG)(?:\s*/\s*ACOEM)?(?:(?!MTUS|ACOEM|ODG)[^.;]){0,40}?)?"
     r"(?:Chapter\s+(?P<chapter>\d+)\s*,?\s*)?Table\s+(?P<table>\d+(?:\s*-\s*\d+)?)",
     re.I,
 )

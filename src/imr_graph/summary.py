@@ -43,7 +43,10 @@ def find_worker(text: str, start: int, end: int) -> tuple[int | None, str | None
 # ---------------------------------------------------------------------------------------
 # Sentences
 
-_SENT_END = re.compile(r"(?<!\b[A-Z])(?<!\bDr)(?<!\bvs)(?<!\be\.g)(?<!\bi\.e)\.(?=\s+[A-Z\"(]|\s*$)")
+_SENT_END = re.compile(
+    r"(?<!\b[A-Z])(?<!\bDr)(?<!\bvs)(?<!\be\.g)(?<!\bi\.e)\.[\"\u201d']?(?=\s+[A-Z\"(]|\s*$)"
+    r"|(?<=[a-z0-9])\.(?=[A-Z][a-z])"
+)
 
 
 def _sentence_from(text: str, pos: int, end: int) -> int:
@@ -62,6 +65,7 @@ _DIAG_TRIGGERS = re.compile(
     r"|(?:currently\s+)?diagnosed\s+(?:as\s+having|with|as)\s+"
     r"|(?:has|had)\s+(?:had\s+)?diagnos(?:es|is)\s+(?:of\s+)?(?:that\s+include\s+)?"
     r"|(?:given|gave\s+\w+\s+\w+)\s+(?:a\s+)?diagnos(?:es|is)\s+of\s+"
+    r"|reveals?\s+(?:the\s+)?diagnos(?:es|is)\s+of\s+"
     r"|diagnos(?:es|is)\s*:\s*"
     r")",
     re.I,
@@ -81,19 +85,16 @@ _MED_TRIGGERS = re.compile(
     r")",
     re.I,
 )
-_AND_NOSPLIT = {
-    "medial", "lateral", "anterior", "posterior", "upper", "lower", "right", "left",
-    "cervical", "thoracic", "lumbar", "sprain", "neck", "shoulder", "hip", "knee", "ankle",
-    "wrist", "hand", "elbow", "foot", "back", "head", "arm", "leg", "acute", "chronic",
-    "sprains", "strains", "tendinitis", "tendonitis", "bursitis", "hips", "knees", "feet",
-    "wrists", "hands", "shoulders", "elbows", "ankles", "muscle", "fascia", "nausea",
-}
 _SITE_WORDS = {
     "right", "left", "bilateral", "side", "region", "level", "unspecified", "subsequent",
     "initial", "encounter", "sequela", "of", "the", "spine", "shoulder", "knee", "hip",
     "lumbar", "cervical", "thoracic", "lumbosacral", "sacral", "wrist", "hand", "ankle",
     "foot", "elbow", "arm", "leg", "neck", "back", "upper", "lower", "extremity",
     "extremities", "joint", "area", "type", "without", "with", "site", "multiple", "sites",
+    "and", "medial", "lateral", "anterior", "posterior", "hips", "knees", "feet", "wrists",
+    "hands", "shoulders", "elbows", "ankles", "head", "finger", "fingers", "thumb", "toe",
+    "toes", "pelvis", "groin", "buttock", "forearm", "thigh", "calf", "chest", "abdomen",
+    "spines", "sacroiliac", "si", "facet", "rib", "ribs", "bilaterally",
 }
 _LEAD = re.compile(
     r"^(?:and|or|also|having|of|as|is|are|include[sd]?|the|a|an|to\s+include|were|was)\s+",
@@ -101,33 +102,64 @@ _LEAD = re.compile(
 )
 
 
+def _site_only(phrase: str) -> bool:
+    words = re.findall(r"[A-Za-z]+", phrase.lower())
+    return bool(words) and all(w in _SITE_WORDS for w in words)
+
+
+_QUALIFIER_AND = re.compile(
+    r"^((?:subsequent|initial)\s+encounter|sequela)\s+and\s+(.+)$", re.I | re.S
+)
+
+
 def _merge_qualifiers(parts: list[str]) -> list[str]:
-    """Glue ICD-style qualifiers ("subsequent encounter", "right shoulder") to their phrase."""
+    """Glue ICD-style qualifiers and site lists to their phrase.
+
+    "sprain of lumbar spine, subsequent encounter" and "strain in right hip, ankle, and
+    foot" stay one phrase; leading site-only pieces ("lumbar, hip, and neck strain") join
+    the phrase that follows them.
+    """
     out: list[str] = []
+    pending: list[str] = []
     for p in parts:
-        words = re.findall(r"[A-Za-z]+", p.lower())
-        if out and words and len(words) <= 3 and all(w in _SITE_WORDS for w in words):
-            out[-1] = f"{out[-1]}, {p}"
-        else:
-            out.append(p)
-    return out
+        q = _QUALIFIER_AND.match(p)
+        if q and out:
+            out[-1] = f"{out[-1]}, {q.group(1)}"
+            p = q.group(2)
+        if _site_only(p) and len(p.split()) <= 4:
+            if out:
+                out[-1] = f"{out[-1]}, {p}"
+            else:
+                pending.append(p)
+            continue
+        if pending:
+            p = ", ".join([*pending, p])
+            pending = []
+        out.append(p)
+    return out + pending
 
 
 def _split_and(phrase: str) -> list[str]:
+    """Split "A and B" when both sides are phrases of their own (not "neck and shoulder pain")."""
     m = list(re.finditer(r"\s+and\s+", phrase))
     if len(m) != 1:
         return [phrase]
-    before = phrase[: m[0].start()].split()
-    after = phrase[m[0].end() :].split()
-    if not before or not after or before[-1].lower().strip(",") in _AND_NOSPLIT:
+    before, after = phrase[: m[0].start()], phrase[m[0].end() :]
+    if not before.strip() or not after.strip() or _site_only(before) or _site_only(after):
         return [phrase]
-    return [phrase[: m[0].start()], phrase[m[0].end() :]]
+    if re.search(r"sprains?$", before, re.I) and re.match(r"strains?\b", after, re.I):
+        return [phrase]
+    return [before, after]
+
+
+_PROTECT = re.compile(r"muscles?,\s*fascia,?\s*(?:and\s+)?tendons?|muscles?,\s*fascia", re.I)
 
 
 def split_phrases(sentence: str, *, merge_qualifiers: bool) -> list[str]:
     """Split a list sentence ("A, B, and C" / "A; B; and C") into its phrases."""
     s = ws(sentence).strip(" .:;")
     s = re.sub(r"^(?:documented|noted|listed)\s+(?:as|is)\s+", "", s, flags=re.I)
+    s = _PROTECT.sub(lambda m: m.group(0).replace(",", "\x00"), s)
     if ";" in s:
         parts = split_top_level(s, ";")
     else:
@@ -140,7 +172,8 @@ def split_phrases(sentence: str, *, merge_qualifiers: bool) -> list[str]:
         if not p:
             continue
         out.extend(_split_and(p) if i == len(parts) - 1 or ";" not in s else [p])
-    return [x.strip(" .,;:\"'") for x in out if x.strip(" .,;:\"'")]
+    out = [x.replace("\x00", ",").strip(" .,;:\"'\u201c\u201d") for x in out]
+    return [x for x in out if x]
 
 
 def _find_list(
@@ -176,9 +209,11 @@ def find_diagnoses(text: str, start: int, end: int) -> tuple[list[str], Span | N
 
 _GENERIC_MED = re.compile(
     r"\b(?:medications?|management|regimen|unspecified|none|not\s+(?:provided|listed|documented)"
-    r"|unknown|therapy|treatment|drugs?|agents?|analgesics?|pills?|for\s+pain)\b",
+    r"|unknown|therapy|treatment|drugs?|agents?|analgesics?|pills?|for\s+pain|modifications?"
+    r"|exercises?|injections?|surgery|braces?|splints?|physical|chiropractic|acupuncture)\b",
     re.I,
 )
+_NOT_A_DRUG = re.compile(r"^(?:several|some|all|both|which|each|other|these|those|one|two)\b", re.I)
 _MED_SHAPE = re.compile(r"^[A-Za-z][A-Za-z0-9'\-/ .%]*$")
 
 
@@ -187,9 +222,12 @@ def find_medications(text: str, start: int, end: int) -> tuple[list[str], Span |
     phrases, span, _ = _find_list(text, start, end, _MED_TRIGGERS, merge=False)
     keep: list[str] = []
     for p in phrases:
-        p = re.sub(r"\s+(?:at\s+bedtime|as\s+needed|daily|since\b.*|which\b.*|for\s+\w+.*)$",
+        p = re.sub(r"\s+(?:at\s+bedtime|as\s+needed|daily|since\b.*|which\b.*|for\s+\w+.*"
+                   r"|(?:one|two|three|four|five|six|\d+)\s+times?\s+(?:a|per)\s+day|twice\s+(?:a\s+)?daily"
+                   r"|(?:BID|TID|QID|PRN|QHS|q\d+h)\b.*)$",
                    "", p, flags=re.I).strip()
-        if not p or _GENERIC_MED.search(p) or not _MED_SHAPE.match(p) or len(p.split()) > 6:
+        if (not p or _GENERIC_MED.search(p) or not _MED_SHAPE.match(p) or len(p.split()) > 6
+                or _NOT_A_DRUG.match(p)):
             continue
         keep.append(p)
     return dedupe(keep), span
