@@ -20,7 +20,7 @@ HEADINGS = (
 
 def paragraphs(text: str) -> list[str]:
     """Split canonical text into paragraphs (blank lines / page breaks), unwrapped."""
-    text = text.replace("\f", "\n\n")
+    text = text.replace("\n\f", "\n").replace("\f", "\n")  # breaks can fall mid-paragraph
     for h in HEADINGS:
         text = re.sub(r"\s*" + r"\s+".join(map(re.escape, h.split())) + r"\s*", f"\n\n{h}\n\n", text)
     for label in ("Claims Administrator guideline:", "MAXIMUS guideline:", "Decision rationale:",

@@ -229,13 +229,13 @@ _PARTIAL_TAIL = re.compile(
     r"|leaving\s+the\s+original\s+request", re.I
 )
 _ORIGINAL_SENTENCE = re.compile(r"was\s+the\s+original\s+request\.", re.I)
-_SENTENCE_END_LINE = re.compile(r"[.!?][\"')\]]*[ \t]*$")
+_SENTENCE_END_LINE = re.compile(r"[.!?][\"')\]]*[ \t\f]*$")
 
 
 def _label_start(text: str, lo: int, hi: int) -> int:
     """Where the item label that ends at ``hi`` begins (``lo`` is the earliest it can).
 
-    Labels start on a new line after a blank line, a page break, a line ending a sentence
+    Labels start on a new line after a blank line, a line ending a sentence
     (the previous rationale's last line), or at ``lo``. A label that states a partial
     authorization ("X was the original request. ...") contains sentences of its own, so
     it is started at the sentence that opens with the original request.
@@ -245,7 +245,7 @@ def _label_start(text: str, lo: int, hi: int) -> int:
     pos = 0
     for line in region.split("\n")[:-1]:
         pos += len(line) + 1
-        if not line.strip() or _SENTENCE_END_LINE.search(line) or "\f" in line:
+        if not line.strip() or _SENTENCE_END_LINE.search(line):
             starts.append(pos)
     start = lo + starts[-1]
     label = text[start:hi]
