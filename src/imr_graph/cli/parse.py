@@ -71,3 +71,11 @@ def parse(
         raise typer.Exit(1)
 
 
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of the record that ``parse`` prints."""
+    from ..resources import schema_file
+
+    typer.echo(schema_file().read_text(encoding="utf-8").rstrip())
