@@ -31,12 +31,14 @@ _MTUS_DOC = re.compile(
     rf"(?=\s*,?\s+and\s+[A-Z][A-Za-z\s,&/'\-]*?\s+{_YEAR}\b|\s*\.?\s*$)",
     re.S,
 )
-_MTUS_NOYEAR = re.compile(
-    r"(?P<title>Chronic\s+Pain(?:\s+Medical)?\s+Treatment(?:\s+Guidelines)?|"
-    r"ACOEM(?:\s+Guidelines)?|[A-Z][A-Za-z ,&/\-]*?\s+Complaints)"
-    r"(?:\s+(?P<sections>[^.]*?))?"
-    r"(?:\s*,?\s*Page\(?s?\)?\s*:?\s*(?P<pages>[\d\s,\-–]+))?\s*\.?\s*$",
-    re.S,
+_MTUS_TITLE = re.compile(
+    r"(?P<title>Chronic\s+Pain(?:\s+Medical)?\s+Treatment|Acupuncture(?:\s+Medical)?\s+Treatment"
+    r"|Postsurgical\s+Treatment|Opioids?\s+Treatment|General\s+Approach(?:es)?"
+    r"|Stress[\s-]+Related\s+Conditions|[A-Z][A-Za-z]*(?:,?\s+(?:and\s+)?[A-Z][A-Za-z]*)*\s+Complaints"
+    r"|Eye|Occupational\s+Interstitial\s+Lung\s+Disease)"
+)
+_ACOEM_IN_MTUS = re.compile(
+    r"ACOEM|American\s+College\s+of\s+Occupational\s+and\s+Environmental\s+Medicine", re.I
 )
 _FAMILY_MARK = re.compile(
     r"Official\s+Disability\s+Guidelines(?:\s*\(ODG\))?|\bODG\b|"
@@ -113,29 +115,40 @@ def _mtus_citations(body: str, offset: int, raw: str) -> list[Citation]:
                 span=_sub_span(raw, offset, m.group(0)),
             )
         )
-    if not cites:
-        m2 = _MTUS_NOYEAR.search(body)
-        if m2:
-            title = re.sub(r"\s+Guidelines?$", "", ws(m2.group("title")))
-            sections = ws(m2.group("sections") or "")
-            sections = re.sub(r"\s*,?\s*Page\(?s?\)?.*$", "", sections)
-            cites.append(
-                Citation(
-                    family="MTUS",
-                    title=title,
-                    year=None,
-                    sections=split_sections(sections),
-                    pages=_pages(m2.group(0)),
-                    text=ws(body).strip(" ,."),
-                    span=_sub_span(raw, offset, body),
-                )
-            )
-        elif body:
-            cites.append(
-                Citation(family="MTUS", text=ws(body).strip(" ,."), pages=_pages(body),
-                         span=_sub_span(raw, offset, body))
-            )
+    if not cites and body:
+        cites.append(_loose_mtus_citation(body, offset, raw))
     return cites
+
+
+def _loose_mtus_citation(body: str, offset: int, raw: str) -> Citation:
+    """An MTUS statement without the "Title Year, Section(s):" shape (2013-2015 letters).
+
+    E.g. "Chronic Pain Treatment Guidelines Opioids Page(s): 74-96" or "ACOEM Practice
+    Guidelines, 2nd Edition (2004), Chapter 8, Neck and Upper Back Complaints, Table 8-8".
+    """
+    text = ws(body).strip(" ,.")
+    year_m = re.search(rf"\b({_YEAR})\b", text)
+    title_m = _MTUS_TITLE.search(text)
+    title = ws(title_m.group("title")) if title_m else None
+    rest = text[title_m.end() :] if title_m else ""
+    if _ACOEM_IN_MTUS.search(text):
+        chapter = re.search(r"Chapter\s+(\d+)", text)
+        title = title or (f"ACOEM Chapter {chapter.group(1)}" if chapter else "ACOEM")
+        sections = [f"Table {t}" for t in re.findall(r"Table\s+(\d+\s*-\s*\d+)", text)]
+    else:
+        rest = _PAGES.sub("", rest)
+        rest = re.sub(r"^\s*(?:Medical\s+)?(?:Treatment\s+)?Guidelines?\b", "", rest, flags=re.I)
+        rest = re.sub(rf"\(?\b{_YEAR}\b\)?", "", rest)
+        sections = split_sections(rest.strip(" ,.;:"))
+    return Citation(
+        family="MTUS",
+        title=title,
+        year=int(year_m.group(1)) if year_m else None,
+        sections=sections,
+        pages=_pages(text),
+        text=text,
+        span=_sub_span(raw, offset, body),
+    )
 
 
 def _non_mtus_citations(body: str, offset: int, raw: str) -> list[Citation]:
