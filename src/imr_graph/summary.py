@@ -140,16 +140,21 @@ def _merge_qualifiers(parts: list[str]) -> list[str]:
 
 
 def _split_and(phrase: str) -> list[str]:
-    """Split "A and B" when both sides are phrases of their own (not "neck and shoulder pain")."""
-    m = list(re.finditer(r"\s+and\s+", phrase))
-    if len(m) != 1:
-        return [phrase]
-    before, after = phrase[: m[0].start()], phrase[m[0].end() :]
-    if not before.strip() or not after.strip() or _site_only(before) or _site_only(after):
-        return [phrase]
-    if re.search(r"sprains?$", before, re.I) and re.match(r"strains?\b", after, re.I):
-        return [phrase]
-    return [before, after]
+    """Split "A and B" when both sides are phrases of their own (not "neck and shoulder pain").
+
+    With several "and"s the rightmost split that leaves phrases on both sides is taken, and
+    the left side is split again: "contusion of elbow and contusion of knee and insomnia".
+    """
+    for m in reversed(list(re.finditer(r"\s+and\s+", phrase))):
+        before, after = phrase[: m.start()], phrase[m.end() :]
+        if not before.strip() or not after.strip() or _site_only(before) or _site_only(after):
+            continue
+        if re.search(r"sprains?$", before, re.I) and re.match(r"strains?\b", after, re.I):
+            continue
+        if re.match(r"(?:upper|lower)\s+(?:arm|leg|back)\s+level\b", after, re.I):
+            continue
+        return [*_split_and(before), after]
+    return [phrase]
 
 
 _PROTECT = re.compile(r"muscles?,\s*fascia,?\s*(?:and\s+)?tendons?|muscles?,\s*fascia", re.I)
@@ -159,8 +164,10 @@ def split_phrases(sentence: str, *, merge_qualifiers: bool) -> list[str]:
     """Split a list sentence ("A, B, and C" / "A; B; and C") into its phrases."""
     s = ws(sentence).strip(" .:;")
     s = re.sub(r"^(?:documented|noted|listed)\s+(?:as|is)\s+", "", s, flags=re.I)
-    s = _PROTECT.sub(lambda m: m.group(0).replace(",", "\x00"), s)
-    if ";" in s:
+    s = _PROTECT.sub(lambda m: m.group(0).replace(",", "\x00").replace(" ", "\x02"), s)
+    if ";" in s and not merge_qualifiers:
+        parts = [q for part in split_top_level(s, ";") for q in split_top_level(part, ",")]
+    elif ";" in s:
         parts = split_top_level(s, ";")
     else:
         parts = split_top_level(s, ",")
@@ -171,8 +178,9 @@ def split_phrases(sentence: str, *, merge_qualifiers: bool) -> list[str]:
         p = _LEAD.sub("", _LEAD.sub("", p.strip())).strip(" .,:;\"'")
         if not p:
             continue
-        out.extend(_split_and(p) if i == len(parts) - 1 or ";" not in s else [p])
-    out = [x.replace("\x00", ",").strip(" .,;:\"'\u201c\u201d") for x in out]
+        out.extend(_split_and(p) if i == len(parts) - 1 or ";" not in s or not merge_qualifiers
+                   else [p])
+    out = [x.replace("\x00", ",").replace("\x02", " ").strip(" .,;:\"'\u201c\u201d") for x in out]
     return [x for x in out if x]
 
 
