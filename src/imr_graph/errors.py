@@ -62,3 +62,19 @@ class StoreError(ImrGraphError):
 
 class ValidationError(ImrGraphError):
     """Data does not conform to the shapes or to the record schema."""
+
+
+class MappingError(InputError):
+    """A record could not be turned into RDF (e.g. a span outside the letter text)."""
+
+
+class NotFoundError(ImrGraphError):
+    """A case, graph or canned query named on the command line does not exist."""
+
+
+class RemoteWriteError(ImrGraphError):
+    """A remote triple store did not accept one case (after retries); the other cases go on."""
+
+
+class StoreInUseError(StoreError):
+    """The store is locked by another process (an ingest writing it)."""

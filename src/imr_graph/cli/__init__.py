@@ -71,3 +71,7 @@ def run() -> None:  # pragma: no cover - console entry point alias
 
 # Command modules register themselves on ``app`` when imported. Each area owns one module.
 from . import parse as _parse  # noqa: E402,F401
+from . import graph as _graph  # noqa: E402,F401
+from . import export as _export  # noqa: E402,F401
+from . import serve as _serve  # noqa: E402,F401
+from . import vocab as _vocab  # noqa: E402,F401

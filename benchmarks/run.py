@@ -1,0 +1,440 @@
+"""One command for the scale benchmark: ``make bench`` (= ``.venv/bin/python benchmarks/run.py``).
+
+For each size N (``--sizes 1000,10000``; 100000 works but takes long on 2 cores):
+
+1. generate N letters from real ones (:mod:`generate`) in a temp dir;
+2. ingest them with :func:`imr_graph.pipeline.ingest_parallel` in a child process
+   (letters/s, triples/s, time spent writing to the store, peak RSS of the writer and of
+   the largest worker via ``resource.getrusage``);
+3. dump the store as N-Quads and bulk-load that file into a fresh store with
+   ``pyoxigraph.Store.bulk_load`` (the floor for our load path);
+4. run every canned query (``imr_graph.queries``) ``--repeat`` times: p50 / p95;
+5. at the sizes in ``--rdflib-sizes`` (default: the smallest), load the same N-Quads into
+   ``rdflib.Dataset`` and run the same queries with rdflib's SPARQL, in a child process
+   killed after ``--rdflib-cap`` seconds (unfinished queries are reported as capped).
+
+Then PDF text extraction on the real corpus: pypdf (what ``imr_graph.reading`` uses) versus
+pypdfium2 and pymupdf when a Python with them is found (``--pdf-python``), letters/s and
+how many letters parse to the same record as with pypdf.
+
+Writes ``benchmarks/results/latest.json`` and ``benchmarks/results/latest.svg``, prints ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+
+RESULTS = HERE / "results"
+
+
+# ------------------------------------------------------------------------------------------
+# Child-process steps (run as `run.py _ingest ...` etc. so RSS and timeouts are per step)
+# ------------------------------------------------------------------------------------------
+
+
+def child_ingest(letters: str, store: str, jobs: int) -> dict:
+    """Ingest a directory into a fresh store; timings and peak RSS."""
+    from imr_graph.pipeline import PipelineStats, ingest_parallel
+    from imr_graph.store import GraphStore
+
+    stats = PipelineStats()
+    ok = errors = triples = items = 0
+    t0 = time.perf_counter()
+    with GraphStore(store) as gs:
+        for r in ingest_parallel(gs, [letters], jobs=jobs, stats=stats):
+            if r.ok:
+                ok += 1
+                triples += r.triples
+                items += r.items
+            else:
+                errors += 1
+        total = len(gs)
+    seconds = time.perf_counter() - t0
+    return {
+        "seconds": seconds,
+        "letters": ok,
+        "errors": errors,
+        "items": items,
+        "triples": triples,
+        "store_triples": total,
+        "write_seconds": stats.write_seconds,
+        "letters_per_s": ok / seconds,
+        "triples_per_s": triples / seconds,
+        "peak_rss_mib_writer": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mib_largest_worker": (
+            resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        ),
+        "jobs": jobs,
+    }
+
+
+def child_bulk(nquads: str, store: str) -> dict:
+    """``Store.bulk_load`` of an N-Quads file into a fresh on-disk store."""
+    from pyoxigraph import RdfFormat, Store
+
+    t0 = time.perf_counter()
+    st = Store(store)
+    st.bulk_load(path=nquads, format=RdfFormat.N_QUADS)
+    st.flush()
+    n = len(st)
+    seconds = time.perf_counter() - t0
+    return {"seconds": seconds, "triples": n, "triples_per_s": n / seconds,
+            "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def child_rdflib(nquads: str, plan: str, out: str) -> None:
+    """Load N-Quads into rdflib.Dataset and run the planned queries; JSON lines to ``out``."""
+    from rdflib import Dataset, Literal, URIRef
+
+    from imr_graph.mapping import PREFIXES
+
+    jobs = json.loads(Path(plan).read_text(encoding="utf-8"))
+    with open(out, "w", encoding="utf-8") as fh:
+        t0 = time.perf_counter()
+        ds = Dataset(default_union=True)
+        ds.parse(nquads, format="nquads")
+        fh.write(json.dumps({"load_seconds": time.perf_counter() - t0, "quads": len(ds)}) + "\n")
+        fh.flush()
+        for job in jobs:
+            bindings = {}
+            for k, (kind, value, datatype) in job["bindings"].items():
+                bindings[k] = URIRef(value) if kind == "iri" else Literal(
+                    value, datatype=URIRef(datatype) if datatype else None)
+            times = []
+            for _ in range(job["repeat"]):
+                t = time.perf_counter()
+                rows = len(list(ds.query(job["text"], initNs=PREFIXES, initBindings=bindings)))
+                times.append(time.perf_counter() - t)
+            fh.write(json.dumps({"name": job["name"], "times": times, "rows": rows}) + "\n")
+            fh.flush()
+
+
+# ------------------------------------------------------------------------------------------
+# Parent steps
+# ------------------------------------------------------------------------------------------
+
+
+def _child(args: list[str], timeout: float | None = None) -> dict:
+    cmd = [sys.executable, str(Path(__file__).resolve()), *args]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+    if proc.returncode != 0:
+        raise SystemExit(f"step {args[0]} failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _pct(values: list[float], q: float) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, round(q * (len(s) - 1)))]
+
+
+def query_plan() -> list[dict]:
+    """Every canned query with the parameters of its first example (or its defaults)."""
+    from imr_graph.queries import bind_params, canned_queries
+
+    plan = []
+    for name, q in canned_queries().items():
+        params: dict[str, str] = {}
+        for ex in q.examples[:1]:
+            words = shlex.split(ex)
+            for i, w in enumerate(words[:-1]):
+                if w in ("--param", "-p") and "=" in words[i + 1]:
+                    k, v = words[i + 1].split("=", 1)
+                    params[k] = v
+        try:
+            terms = bind_params(q, params)
+        except Exception as exc:
+            plan.append({"name": name, "skip": str(exc)})
+            continue
+        bindings = {}
+        for k, t in terms.items():
+            dt = getattr(t, "datatype", None)
+            bindings[k] = ("iri" if not hasattr(t, "datatype") else "literal", t.value,
+                           dt.value if dt is not None and not dt.value.endswith("#string") else None)
+        plan.append({"name": name, "params": params, "text": q.text, "bindings": bindings})
+    return plan
+
+
+def bench_queries(store: str, plan: list[dict], repeat: int) -> dict:
+    """p50/p95 seconds of every canned query on the store (read-only)."""
+    from imr_graph.queries import canned_queries, run_query
+    from imr_graph.store import GraphStore
+
+    canned = canned_queries()
+    out: dict[str, dict] = {}
+    with GraphStore(store, read_only=True) as gs:
+        for job in plan:
+            if "skip" in job:
+                out[job["name"]] = {"skipped": job["skip"]}
+                continue
+            times, rows = [], 0
+            for _ in range(repeat):
+                t = time.perf_counter()
+                rows = len(list(run_query(gs, canned[job["name"]], job["params"])))
+                times.append(time.perf_counter() - t)
+            out[job["name"]] = {"p50": _pct(times, 0.5), "p95": _pct(times, 0.95),
+                                "rows": rows, "runs": repeat}
+    return out
+
+
+def bench_rdflib(nquads: Path, plan: list[dict], cap: float, repeat: int, work: Path) -> dict:
+    """The same queries through rdflib, capped at ``cap`` seconds in total."""
+    jobs = [dict(j, repeat=repeat) for j in plan if "skip" not in j]
+    plan_file, out_file = work / "rdflib-plan.json", work / "rdflib-out.jsonl"
+    plan_file.write_text(json.dumps(jobs), encoding="utf-8")
+    cmd = [sys.executable, str(Path(__file__).resolve()), "_rdflib", str(nquads),
+           str(plan_file), str(out_file)]
+    capped = False
+    try:
+        subprocess.run(cmd, timeout=cap, check=False, capture_output=True)
+    except subprocess.TimeoutExpired:
+        capped = True
+    lines = [json.loads(x) for x in out_file.read_text().splitlines()] if out_file.exists() else []
+    result: dict = {"cap_seconds": cap, "capped": capped, "queries": {}}
+    if lines:
+        result["load_seconds"] = lines[0]["load_seconds"]
+        for x in lines[1:]:
+            result["queries"][x["name"]] = {"p50": _pct(x["times"], 0.5),
+                                            "p95": _pct(x["times"], 0.95), "rows": x["rows"]}
+    for j in jobs:
+        result["queries"].setdefault(j["name"], {"capped": True})
+    return result
+
+
+def bench_pdf(pdf_python: str | None, limit: int) -> dict:
+    """Extraction speed of pypdf vs pypdfium2 / pymupdf on the corpus, and record agreement."""
+    from generate import CORPUS
+
+    from imr_graph.parsing import parse_text
+
+    files = sorted(str(p) for p in CORPUS.glob("*.pdf"))[:limit] if CORPUS.is_dir() else []
+    if not files:
+        return {"skipped": "corpus absent"}
+
+    def record(text: str | None) -> dict | None:
+        if text is None:
+            return None
+        try:
+            d = parse_text(text).to_dict()
+        except Exception:
+            return None
+        return _strip_spans(d)
+
+    out: dict = {"letters": len(files)}
+    libs = [("pypdf", sys.executable)]
+    if pdf_python:
+        libs += [("pypdfium2", pdf_python), ("pymupdf", pdf_python)]
+    reference: dict[str, dict | None] = {}
+    for lib, py in libs:
+        proc = subprocess.run([py, str(HERE / "pdf_extract.py"), lib, *files],
+                              capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            out[lib] = {"error": proc.stderr.strip().splitlines()[-1:]}
+            continue
+        data = json.loads(proc.stdout)
+        recs = {p: record(t) for p, t in data["texts"].items()}
+        if lib == "pypdf":
+            reference = recs
+        same = sum(1 for p in files if recs[p] is not None and recs[p] == reference.get(p))
+        out[lib] = {"seconds": data["seconds"], "letters_per_s": len(files) / data["seconds"],
+                    "parsed": sum(r is not None for r in recs.values()),
+                    "same_record_as_pypdf": same}
+    return out
+
+
+def _strip_spans(value: object) -> object:
+    if isinstance(value, dict):
+        return {k: _strip_spans(v) for k, v in value.items()
+                if "span" not in k and k not in ("source", "text")}
+    if isinstance(value, list):
+        return [_strip_spans(v) for v in value]
+    return value
+
+
+# ------------------------------------------------------------------------------------------
+# Plot (plain SVG: no plotting dependency)
+# ------------------------------------------------------------------------------------------
+
+
+def write_svg(results: dict, path: Path) -> None:
+    """Query p50 per canned query and size (log scale), plus rdflib where measured."""
+    import math
+
+    sizes = [s for s in results["sizes"] if "queries" in s]
+    names = sorted({n for s in sizes for n, q in s["queries"].items() if "p50" in q})
+    series = [(f"oxigraph {s['n']} letters", s["queries"]) for s in sizes]
+    series += [(f"rdflib {s['n']} letters", s["rdflib"]["queries"]) for s in sizes
+               if "rdflib" in s]
+    colours = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02"]
+    lo, hi = 1e-4, 100.0
+    row_h, bar_h, left, width = 14 * max(1, len(series)) + 6, 12, 260, 520
+    height = 60 + row_h * len(names) + 20 * len(series)
+
+    def x(v: float) -> float:
+        v = min(max(v, lo), hi)
+        return left + width * (math.log10(v) - math.log10(lo)) / (math.log10(hi) - math.log10(lo))
+
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 40}" '
+             f'height="{height}" font-family="sans-serif" font-size="11">',
+             '<text x="10" y="18" font-size="14">Canned query p50 (seconds, log scale)</text>']
+    for e in range(-4, 3):
+        xx = x(10.0**e)
+        parts.append(f'<line x1="{xx:.1f}" y1="30" x2="{xx:.1f}" y2="{height - 20 * len(series)}"'
+                     ' stroke="#ddd"/>')
+        parts.append(f'<text x="{xx:.1f}" y="28" text-anchor="middle">1e{e}</text>')
+    for i, name in enumerate(names):
+        y0 = 36 + i * row_h
+        parts.append(f'<text x="{left - 6}" y="{y0 + row_h / 2 + 4:.0f}" '
+                     f'text-anchor="end">{name}</text>')
+        for j, (_label, qs) in enumerate(series):
+            q = qs.get(name, {})
+            if "p50" not in q:
+                continue
+            parts.append(f'<rect x="{left}" y="{y0 + j * 14}" width="{x(q["p50"]) - left:.1f}" '
+                         f'height="{bar_h}" fill="{colours[j % len(colours)]}"/>')
+    for j, (label, _qs) in enumerate(series):
+        y = height - 20 * (len(series) - j) + 12
+        parts.append(f'<rect x="{left}" y="{y - 10}" width="12" height="12" '
+                     f'fill="{colours[j % len(colours)]}"/>')
+        parts.append(f'<text x="{left + 18}" y="{y}">{label}</text>')
+    parts.append("</svg>")
+    path.write_text("\n".join(parts) + "\n", encoding="utf-8")
+
+
+# ------------------------------------------------------------------------------------------
+# Main
+# ------------------------------------------------------------------------------------------
+
+
+def find_pdf_python(given: str | None) -> str | None:
+    """A Python that can import pypdfium2 and pymupdf (given, this one, or /tmp/pdfvenv)."""
+    for py in [given, sys.executable, "/tmp/pdfvenv/bin/python"]:
+        if py and Path(py).exists():
+            ok = subprocess.run([py, "-c", "import pypdfium2, pymupdf"], capture_output=True,
+                                check=False).returncode == 0
+            if ok:
+                return py
+    return None
+
+
+def main() -> None:
+    """Run the benchmark and write the results."""
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--sizes", default="1000,10000", help="comma-separated letter counts")
+    ap.add_argument("--jobs", type=int, default=0, help="worker processes (default: cores)")
+    ap.add_argument("--repeat", type=int, default=5, help="runs per query")
+    ap.add_argument("--rdflib-sizes", default="", help="sizes to run rdflib at (default: smallest)")
+    ap.add_argument("--rdflib-cap", type=float, default=300.0, help="seconds for all rdflib work")
+    ap.add_argument("--pdf-python", default=None, help="a Python with pypdfium2 and pymupdf")
+    ap.add_argument("--pdf-limit", type=int, default=120, help="corpus PDFs to extract")
+    ap.add_argument("--no-pdf", action="store_true", help="skip the PDF extraction benchmark")
+    ap.add_argument("--workdir", default=None, help="where letters and stores go (temp dir)")
+    ap.add_argument("--out", default=str(RESULTS / "latest.json"))
+    args = ap.parse_args()
+
+    from generate import generate
+
+    from imr_graph.pipeline import default_jobs
+    from imr_graph.store import GraphStore
+
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    rdflib_sizes = ({int(s) for s in args.rdflib_sizes.split(",") if s}
+                    if args.rdflib_sizes else {min(sizes)})
+    jobs = args.jobs or default_jobs()
+    work = Path(args.workdir or tempfile.mkdtemp(prefix="imr-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    results: dict = {
+        "machine": {"cpus": os.cpu_count(), "jobs": jobs, "python": platform.python_version(),
+                    "platform": platform.platform(), "load_avg_at_start": os.getloadavg()},
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "sizes": [],
+    }
+    plan = query_plan()
+    for n in sizes:
+        entry: dict = {"n": n}
+        letters, store = work / f"letters-{n}", work / f"store-{n}"
+        shutil.rmtree(letters, ignore_errors=True)
+        shutil.rmtree(store, ignore_errors=True)
+        t = time.perf_counter()
+        generate(n, letters, cache=work / "sources.json")
+        entry["generate_seconds"] = time.perf_counter() - t
+        print(f"[{n}] generated {n} letters in {entry['generate_seconds']:.1f}s", flush=True)
+        entry["ingest"] = ing = _child(["_ingest", str(letters), str(store), str(jobs)])
+        print(f"[{n}] ingest: {ing['letters_per_s']:.0f} letters/s, "
+              f"{ing['triples_per_s']:.0f} triples/s, writing {ing['write_seconds']:.1f}s of "
+              f"{ing['seconds']:.1f}s, peak RSS writer {ing['peak_rss_mib_writer']:.0f} MiB, "
+              f"worker {ing['peak_rss_mib_largest_worker']:.0f} MiB, errors {ing['errors']}",
+              flush=True)
+        nq = work / f"store-{n}.nq"
+        with GraphStore(store, read_only=True) as gs:
+            gs.dump("nq", nq)
+        bulk_store = work / f"bulk-{n}"
+        shutil.rmtree(bulk_store, ignore_errors=True)
+        entry["bulk_load"] = bulk = _child(["_bulk", str(nq), str(bulk_store)])
+        entry["ratios"] = {
+            "write_path_vs_bulk_load": ing["write_seconds"] / bulk["seconds"],
+            "whole_ingest_vs_bulk_load": ing["seconds"] / bulk["seconds"],
+        }
+        print(f"[{n}] bulk_load {bulk['seconds']:.1f}s ({bulk['triples_per_s']:.0f} triples/s); "
+              f"our write path / bulk = {entry['ratios']['write_path_vs_bulk_load']:.2f}x, "
+              f"whole ingest / bulk = {entry['ratios']['whole_ingest_vs_bulk_load']:.2f}x",
+              flush=True)
+        entry["queries"] = bench_queries(str(store), plan, args.repeat)
+        worst = max((q["p50"], k) for k, q in entry["queries"].items() if "p50" in q)
+        print(f"[{n}] queries: slowest p50 {worst[0]:.3f}s ({worst[1]})", flush=True)
+        if n in rdflib_sizes:
+            rd = bench_rdflib(nq, plan, args.rdflib_cap, min(args.repeat, 3), work)
+            entry["rdflib"] = rd
+            speedups = {}
+            for k, q in entry["queries"].items():
+                r = rd["queries"].get(k, {})
+                if "p50" in q and "p50" in r:
+                    speedups[k] = r["p50"] / max(q["p50"], 1e-9)
+            entry["ratios"]["rdflib_over_oxigraph_p50"] = speedups
+            done = sum(1 for q in rd["queries"].values() if "p50" in q)
+            print(f"[{n}] rdflib: load {rd.get('load_seconds', float('nan')):.1f}s, "
+                  f"{done}/{len(rd['queries'])} queries within the {args.rdflib_cap:.0f}s cap; "
+                  f"speed-up min {min(speedups.values(), default=float('nan')):.0f}x, "
+                  f"median {statistics.median(speedups.values()) if speedups else float('nan'):.0f}x",
+                  flush=True)
+        results["sizes"].append(entry)
+        shutil.rmtree(bulk_store, ignore_errors=True)
+        nq.unlink(missing_ok=True)
+    if not args.no_pdf:
+        results["pdf"] = pdf = bench_pdf(find_pdf_python(args.pdf_python), args.pdf_limit)
+        for lib, r in pdf.items():
+            if isinstance(r, dict) and "letters_per_s" in r:
+                print(f"pdf {lib}: {r['letters_per_s']:.1f} letters/s, parsed {r['parsed']}, "
+                      f"same record as pypdf {r['same_record_as_pypdf']}/{pdf['letters']}")
+    results["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S")
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    write_svg(results, out.with_suffix(".svg"))
+    print(f"results: {out} and {out.with_suffix('.svg')} (work dir {work})")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "_ingest":
+        print(json.dumps(child_ingest(sys.argv[2], sys.argv[3], int(sys.argv[4]))))
+    elif len(sys.argv) > 1 and sys.argv[1] == "_bulk":
+        print(json.dumps(child_bulk(sys.argv[2], sys.argv[3])))
+    elif len(sys.argv) > 1 and sys.argv[1] == "_rdflib":
+        child_rdflib(sys.argv[2], sys.argv[3], sys.argv[4])
+    else:
+        main()

@@ -1,0 +1,301 @@
+"""``imr-graph ingest|query|queries|update|stats|dump|drop|validate``: the graph commands."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..errors import ImrGraphError
+from . import _state, app, fail, warn
+
+StoreOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--store",
+        help="Store directory (default: $IMR_GRAPH_STORE, else "
+        "${XDG_DATA_HOME:-~/.local/share}/imr-graph/store).",
+        show_default=False,
+    ),
+]
+BaseOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--base",
+        help="Base IRI of data resources (default: $IMR_GRAPH_BASE, else "
+        "https://w3id.org/imr-graph/id/).",
+        show_default=False,
+    ),
+]
+
+
+class QueryFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+    tsv = "tsv"
+    json = "json"
+    xml = "xml"
+    ttl = "ttl"
+    nt = "nt"
+
+
+class DumpFormat(StrEnum):
+    trig = "trig"
+    nq = "nq"
+    ttl = "ttl"
+    nt = "nt"
+
+
+class StatsFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+def _open(store: Path | None, base: str | None, *, read_only: bool):
+    from ..store import GraphStore
+
+    return GraphStore(store, read_only=read_only, base=base)
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Letter files or directories (recursive).")],
+    store: StoreOpt = None,
+    base: BaseOpt = None,
+    errors: Annotated[
+        Path | None, typer.Option("--errors", help="Write failures as JSON lines to this file.")
+    ] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Print one line per letter stored.")
+    ] = False,
+) -> None:
+    """Parse letters and store each as its own named graph (replacing an earlier version).
+
+    A file that fails gives one line on stderr naming it; the others are still stored, and
+    the exit status is 1 at the end. Ends with a summary: letters, items, triples, errors.
+    """
+    from ..ingest import ingest as run_ingest
+
+    letters = items = triples = 0
+    failures: list[dict[str, str]] = []
+    try:
+        with _open(store, base, read_only=False) as gs:
+            for result in run_ingest(gs, paths):
+                if result.error is not None:
+                    if _state["debug"]:
+                        raise result.error.__cause__ or result.error
+                    warn(f"error: {result.error}")
+                    failures.append(result.error_record())
+                    continue
+                letters += 1
+                items += result.items
+                triples += result.triples
+                if verbose:
+                    typer.echo(f"{result.path}: case {result.case_key}, {result.items} items, "
+                               f"{result.triples} triples")
+            total = len(gs)
+            where = gs.path
+    except ImrGraphError as exc:
+        fail(exc)
+    if errors is not None:
+        with errors.open("w", encoding="utf-8") as fh:
+            for f in failures:
+                fh.write(json.dumps(f) + "\n")
+    typer.echo(
+        f"letters: {letters}  items: {items}  triples: {triples}  errors: {len(failures)}  "
+        f"(store {where}: {total} triples)"
+    )
+    if failures:
+        raise typer.Exit(1)
+
+
+@app.command()
+def query(
+    query_spec: Annotated[
+        str,
+        typer.Argument(
+            metavar="QUERY", help="Canned query name, .rq file, inline SPARQL, or - for stdin."
+        ),
+    ],
+    param: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--param", "-p",
+            help="name=value: a literal; <iri> for an IRI; \"5\"^^xsd:integer for a typed value.",
+        ),
+    ] = None,
+    fmt: Annotated[QueryFormat, typer.Option("--format", "-f", help="Output format.")] = (
+        QueryFormat.table
+    ),
+    graph: Annotated[
+        str | None,
+        typer.Option("--graph", "-g", help="Only this graph: a case key or a graph IRI."),
+    ] = None,
+    store: StoreOpt = None,
+    base: BaseOpt = None,
+) -> None:
+    """Run a read-only SPARQL query (SELECT, ASK, CONSTRUCT, DESCRIBE) over all cases.
+
+    The default graph is the union of all case graphs; --graph narrows to one case.
+    """
+    from ..queries import format_result, parse_header, parse_param_args, resolve_query, run_query
+
+    try:
+        q = parse_header(sys.stdin.read(), "<stdin>") if query_spec == "-" else resolve_query(
+            query_spec
+        )
+        params = parse_param_args(param or [])
+        with _open(store, base, read_only=True) as gs:
+            result = run_query(gs, q, params, graph=graph)
+            hidden = {p.name for p in q.params} | set(params)
+            data = format_result(result, fmt.value, base=gs.base, hide=hidden)
+    except ImrGraphError as exc:
+        fail(exc)
+    typer.echo(data, nl=False)
+
+
+@app.command()
+def queries(
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Also show parameters and examples.")
+    ] = False,
+) -> None:
+    """List the canned queries with their one-line descriptions."""
+    from ..queries import canned_queries
+
+    canned = canned_queries()
+    width = max((len(n) for n in canned), default=0)
+    for name, q in canned.items():
+        params = " ".join(
+            f"[{p.name}={p.default}]" if p.default is not None else f"{p.name}=…"
+            for p in q.params
+        )
+        typer.echo(f"{name.ljust(width)}  {q.description}" + (f"  ({params})" if params else ""))
+        if verbose:
+            for p in q.params:
+                typer.echo(f"{'':{width}}    param {p.name} ({p.type}): {p.description}")
+            for ex in q.examples:
+                typer.echo(f"{'':{width}}    e.g. {ex}")
+
+
+@app.command()
+def update(
+    update_spec: Annotated[
+        str, typer.Argument(metavar="UPDATE", help="SPARQL Update text, a .ru file, or -.")
+    ],
+    store: StoreOpt = None,
+    base: BaseOpt = None,
+) -> None:
+    """Change the store with SPARQL Update (explicit write path; LOAD is disabled)."""
+    if update_spec == "-":
+        text = sys.stdin.read()
+    elif update_spec.endswith((".ru", ".rq")) and Path(update_spec).is_file():
+        text = Path(update_spec).read_text(encoding="utf-8")
+    else:
+        text = update_spec
+    try:
+        with _open(store, base, read_only=False) as gs:
+            before = len(gs)
+            gs.update(text)
+            after = len(gs)
+    except ImrGraphError as exc:
+        fail(exc)
+    typer.echo(f"triples: {before} -> {after}")
+
+
+@app.command()
+def stats(
+    store: StoreOpt = None,
+    base: BaseOpt = None,
+    fmt: Annotated[StatsFormat, typer.Option("--format", "-f")] = StatsFormat.table,
+) -> None:
+    """Counts of cases, items, outcomes, shared concepts, graphs and triples."""
+    try:
+        with _open(store, base, read_only=True) as gs:
+            counts = gs.stats()
+            where = str(gs.path)
+    except ImrGraphError as exc:
+        fail(exc)
+    if fmt is StatsFormat.json:
+        typer.echo(json.dumps({"store": where, **counts}, indent=2))
+        return
+    typer.echo(f"store: {where}")
+    width = max(len(k) for k in counts)
+    for key, value in counts.items():
+        typer.echo(f"{key.replace('_', ' ').ljust(width)}  {value:>9}")
+
+
+@app.command()
+def dump(
+    fmt: Annotated[DumpFormat, typer.Option("--format", "-f", help="trig/nq keep graphs.")] = (
+        DumpFormat.trig
+    ),
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write here, not stdout.")] = (
+        None
+    ),
+    graph: Annotated[
+        str | None, typer.Option("--graph", "-g", help="Only this graph (case key or IRI).")
+    ] = None,
+    store: StoreOpt = None,
+    base: BaseOpt = None,
+) -> None:
+    """Serialise the store (trig, nq: all named graphs; ttl, nt: the merged union)."""
+    try:
+        with _open(store, base, read_only=True) as gs:
+            g = gs.resolve_graph(graph) if graph else None
+            if out is not None:
+                gs.dump(fmt.value, out, graph=g)
+                data = None
+            else:
+                data = gs.dump(fmt.value, graph=g)
+    except ImrGraphError as exc:
+        fail(exc)
+    if data is not None:
+        typer.echo(data, nl=False)
+    else:
+        warn(f"wrote {out}")
+
+
+@app.command()
+def drop(
+    case: Annotated[str, typer.Argument(help="Case key (e.g. CM16-0213037) or graph IRI.")],
+    store: StoreOpt = None,
+    base: BaseOpt = None,
+) -> None:
+    """Remove one case (its named graph) from the store."""
+    try:
+        with _open(store, base, read_only=False) as gs:
+            graph = gs.resolve_graph(case)
+            removed = gs.drop_case(case)
+    except ImrGraphError as exc:
+        fail(exc)
+    typer.echo(f"dropped {graph.value} ({removed} triples)")
+
+
+@app.command()
+def validate(
+    graph: Annotated[
+        str | None, typer.Option("--graph", "-g", help="Only this case (key or graph IRI).")
+    ] = None,
+    store: StoreOpt = None,
+    base: BaseOpt = None,
+) -> None:
+    """Check every case graph against the SHACL shapes; exit 1 when one does not conform."""
+    from ..validate import validate_store
+
+    try:
+        with _open(store, base, read_only=True) as gs:
+            graphs = [gs.resolve_graph(graph)] if graph else None
+            report = validate_store(gs, graphs)
+    except ImrGraphError as exc:
+        fail(exc)
+    for v in report.violations:
+        typer.echo(v.line())
+    typer.echo(f"cases: {report.cases}  conforming: {report.cases - report.failing_cases}  "
+               f"violations: {len(report.violations)}")
+    if report.violations:
+        raise typer.Exit(1)

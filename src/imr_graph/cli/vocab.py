@@ -1,0 +1,105 @@
+"""``imr-graph link|mappings|link-report``: vocabulary links (ICD-10-CM, drugs, services, guidelines)."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..errors import ImrGraphError
+from . import app, fail
+from .graph import BaseOpt, StoreOpt
+
+CuratedOpt = Annotated[
+    Path | None,
+    typer.Option("--curated", help="SSSOM TSV of curated mappings; they win over automatic links.",
+                 exists=False, dir_okay=False),
+]
+
+
+class MappingFormat(str, Enum):
+    sssom = "sssom"
+
+
+def _open(store: Path | None, base: str | None, *, read_only: bool):  # noqa: ANN202
+    from ..store import GraphStore
+
+    return GraphStore(store, read_only=read_only, base=base)
+
+
+def _curated(path: Path | None, base: str):  # noqa: ANN202
+    if path is None:
+        return None
+    from ..linking import read_sssom
+
+    return read_sssom(path, base)
+
+
+@app.command()
+def link(
+    store: StoreOpt = None,
+    base: BaseOpt = None,
+    curated: CuratedOpt = None,
+) -> None:
+    """Link every diagnosis, medication, service and cited guideline in the store to the
+    external vocabularies and rewrite the vocabulary graph (offline)."""
+    from ..linking import relink
+
+    try:
+        with _open(store, base, read_only=False) as gs:
+            links, triples = relink(gs, _curated(curated, gs.base))
+    except ImrGraphError as exc:
+        fail(exc)
+    typer.echo(f"links: {len(links)}  vocabulary triples: {triples}")
+
+
+@app.command()
+def mappings(
+    store: StoreOpt = None,
+    base: BaseOpt = None,
+    fmt: Annotated[MappingFormat, typer.Option("--format", help="Output format.")] = MappingFormat.sssom,
+    curated: CuratedOpt = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")] = None,
+) -> None:
+    """Export the links of the store's concepts as an SSSOM TSV (with a metadata header)."""
+    from ..linking import store_links, write_sssom
+
+    try:
+        with _open(store, base, read_only=True) as gs:
+            links = store_links(gs, _curated(curated, gs.base))
+            text = write_sssom(links, gs.base)
+    except ImrGraphError as exc:
+        fail(exc)
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        typer.echo(f"{len(links)} mappings -> {output}", err=True)
+
+
+@app.command("link-report")
+def link_report(
+    store: StoreOpt = None,
+    base: BaseOpt = None,
+    curated: CuratedOpt = None,
+) -> None:
+    """Coverage of the links: share of diagnoses, medications and services linked."""
+    from ..linking import coverage, store_concepts, store_links
+
+    try:
+        with _open(store, base, read_only=True) as gs:
+            concepts = store_concepts(gs)
+            links = store_links(gs, _curated(curated, gs.base))
+            cov = coverage(concepts, links, gs.base)
+    except ImrGraphError as exc:
+        fail(exc)
+    typer.echo(f"{'kind':<22}{'linked':>8}{'total':>8}{'share':>9}")
+    for kind, (linked, total) in cov.items():
+        share = f"{100 * linked / total:.1f}%" if total else "-"
+        typer.echo(f"{kind:<22}{linked:>8}{total:>8}{share:>9}")
+    by_pred: dict[str, int] = {}
+    for lk in links:
+        by_pred[lk.predicate_id] = by_pred.get(lk.predicate_id, 0) + 1
+    typer.echo("links: " + ", ".join(f"{p} {n}" for p, n in sorted(by_pred.items())))

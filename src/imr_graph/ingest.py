@@ -1,0 +1,111 @@
+"""The ingest loop: files -> text -> record -> quads -> case graph, one result per file.
+
+:func:`ingest` yields an :class:`IngestResult` for every letter file it finds, so callers can
+show progress, collect errors, or (later) run files in parallel and write to remote stores.
+A file that fails yields a result with its error and the loop goes on; nothing of a failed
+file reaches the store (each case is replaced in one transaction).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from .errors import ImrGraphError, InputError, StoreError
+from .mapping import Extra
+from .store import GraphStore
+
+LETTER_SUFFIXES = (".pdf", ".txt", ".md", ".markdown")
+"""File name endings picked up when a directory is given (files named explicitly are always read)."""
+
+
+@dataclass
+class IngestResult:
+    """What happened to one file."""
+
+    path: str
+    case_key: str | None = None
+    graph: str | None = None
+    items: int = 0
+    triples: int = 0
+    error: ImrGraphError | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when the case was written."""
+        return self.error is None
+
+    def error_record(self) -> dict[str, str]:
+        """The failure as a JSON-ready dict (path, error, kind)."""
+        assert self.error is not None
+        return {"path": self.path, "error": self.error.message, "kind": type(self.error).__name__}
+
+
+def letter_files(paths: Iterable[str | Path]) -> Iterator[Path | InputError]:
+    """Files named, and letter files under directories (recursive, sorted).
+
+    A path that does not exist yields an :class:`InputError` in its place.
+    """
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            found = sorted(
+                f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in LETTER_SUFFIXES
+            )
+            if not found:
+                yield InputError("no letter files (.pdf, .txt, .md) in directory", path=p)
+            yield from found
+        elif p.exists():
+            yield p
+        else:
+            yield InputError("no such file or directory", path=p)
+
+
+def ingest(
+    store: GraphStore,
+    paths: Iterable[str | Path],
+    *,
+    ingest_time: datetime | None = None,
+    extra: Extra | None = None,
+) -> Iterator[IngestResult]:
+    """Read, parse, map and store every letter under ``paths``; one result per file.
+
+    Store errors (disk full, lock lost) end the loop by raising
+    :class:`~imr_graph.errors.StoreError`; input errors are reported per file. When the
+    loop is done, concept nodes no case refers to any more are pruned.
+    """
+    from .parsing import parse_document
+    from .reading import read_document
+
+    for entry in letter_files(paths):
+        if isinstance(entry, InputError):
+            yield IngestResult(path=entry.path or "", error=entry)
+            continue
+        result = IngestResult(path=str(entry))
+        try:
+            doc = read_document(entry)
+            record = parse_document(doc)
+            graph, triples = store.replace_case(record, doc.text, ingest_time=ingest_time,
+                                                extra=extra)
+        except StoreError:
+            raise
+        except ImrGraphError as exc:
+            if exc.path is None:
+                exc = type(exc)(exc.message, path=entry)
+            result.error = exc
+            yield result
+            continue
+        except Exception as exc:  # a parser bug must not stop the other files
+            error = ImrGraphError(f"unexpected {type(exc).__name__}: {exc}", path=entry)
+            error.__cause__ = exc
+            result.error = error
+            yield result
+            continue
+        result.case_key = record.case_key
+        result.graph = graph.value
+        result.items = len(record.items)
+        result.triples = triples
+        yield result
+    store.prune_concepts()

@@ -1,0 +1,577 @@
+"""Mapping: one :class:`~imr_graph.records.Record` (plus its letter text) -> RDF quads.
+
+Pure functions, no I/O: the caller passes the record, the letter's extracted text (the text
+that record spans point into) and the base IRI. The output is deterministic: no blank nodes,
+every node has an IRI built by one of the ``*_iri`` functions below, so mapping the same
+record twice gives the same quads and re-ingesting a letter leaves the triple count unchanged.
+
+IRI scheme (``{base}`` defaults to :data:`DEFAULT_BASE`, see ``docs/graph.md``)::
+
+    {base}case/{case_key}                       the case (case_key: case number or sha256-…)
+    {base}graph/{case_key}                      the case's named graph
+    {base}case/{case_key}/item/{index}          a disputed item
+    {base}service/{slug}   {base}diagnosis/{slug}   {base}medication/{slug}
+    {base}specialty/{slug} {base}state/{slug}
+    {base}guideline/{family}/{doc-slug}         a guideline document (title + edition year)
+    {base}section/{family}/{doc-slug}/{slug}    a section of a guideline document
+    {base}source/{sha256}                       the letter file
+    {base}graph/concepts                        shared concept nodes (labels, types)
+    {base}graph/vocabulary                      the vocabularies' own triples
+
+Other modules import these functions and never build IRIs themselves. Shared concepts take
+their IRI from the normalised label (:func:`slug`), so two letters naming the same thing meet
+at the same node. Triples ABOUT shared concepts (type, labels, document of a section) go to
+the one concepts graph, not to the case graphs: Oxigraph's union default graph does not merge
+duplicate triples across graphs, so a label repeated in every case graph would multiply query
+rows. Storing them is idempotent (set semantics), so re-ingesting changes nothing. Text spans are W3C Web Annotation ``oa:SpecificResource`` nodes with an
+``oa:TextPositionSelector`` and an ``oa:TextQuoteSelector`` whose ``oa:exact`` is the exact
+substring of the text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from urllib.parse import quote
+
+from pyoxigraph import Literal, NamedNode, Quad, Triple
+
+from .errors import MappingError, UsageError
+from .records import FAMILIES, Citation, Guideline, Item, RationaleReference, Record, Span
+
+DEFAULT_BASE = "https://w3id.org/imr-graph/id/"
+"""Default base IRI of data resources (override with ``--base`` or ``$IMR_GRAPH_BASE``)."""
+
+IMR = "https://w3id.org/imr-graph/ontology#"
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+SKOS = "http://www.w3.org/2004/02/skos/core#"
+PROV = "http://www.w3.org/ns/prov#"
+DCTERMS = "http://purl.org/dc/terms/"
+OA = "http://www.w3.org/ns/oa#"
+
+PREFIXES: dict[str, str] = {
+    "imr": IMR,
+    "rdf": RDF,
+    "rdfs": RDFS,
+    "xsd": XSD,
+    "skos": SKOS,
+    "prov": PROV,
+    "dcterms": DCTERMS,
+    "oa": OA,
+    "owl": "http://www.w3.org/2002/07/owl#",
+}
+"""Prefixes used in dumps and available to every query without a PREFIX declaration."""
+
+Extra = Callable[[Record, NamedNode], Iterable[Quad | Triple]]
+"""Hook type: extra quads (or triples, put into the case graph) for a record and its graph."""
+
+
+def imr(local: str) -> NamedNode:
+    """A term of the imr ontology."""
+    return NamedNode(IMR + local)
+
+
+def _ns(ns: str) -> Callable[[str], NamedNode]:
+    return lambda local: NamedNode(ns + local)
+
+
+rdf, rdfs, xsd, skos, prov, dcterms, oa = (
+    _ns(n) for n in (RDF, RDFS, XSD, SKOS, PROV, DCTERMS, OA)
+)
+
+A = rdf("type")
+UPHELD = imr("Upheld")
+OVERTURNED = imr("Overturned")
+OUTCOMES = {"Upheld": UPHELD, "Overturned": OVERTURNED}
+SEXES = {"female": imr("Female"), "male": imr("Male")}
+
+# ----------------------------------------------------------------------------------------------
+# Base IRI and labels
+# ----------------------------------------------------------------------------------------------
+
+
+def resolve_base(base: str | None = None) -> str:
+    """The base IRI to use: ``base``, else ``$IMR_GRAPH_BASE``, else :data:`DEFAULT_BASE`.
+
+    A base must be an absolute IRI; one not ending in ``/`` or ``#`` gets a ``/``.
+    Raises :class:`~imr_graph.errors.UsageError` for an invalid IRI.
+    """
+    value = base or os.environ.get("IMR_GRAPH_BASE") or DEFAULT_BASE
+    if not value.endswith(("/", "#")):
+        value += "/"
+    if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", value):
+        raise UsageError(f"base IRI {value!r} is not absolute (e.g. {DEFAULT_BASE})")
+    try:
+        NamedNode(value)
+    except ValueError as exc:
+        raise UsageError(f"base IRI {value!r} is not a valid IRI: {exc}") from None
+    return value
+
+
+def normalise_label(label: str) -> str:
+    """A label as concept nodes show it: whitespace collapsed, lowercase."""
+    return " ".join(label.split()).lower()
+
+
+def slug(label: str) -> str:
+    """The IRI segment of a label: lowercase, ascii-folded, non-alphanumerics -> ``-``.
+
+    Long labels are cut at 80 characters and get an 8-hex hash of the full slug so they stay
+    distinct; a label with no letter or digit becomes ``x-`` + a hash of the label.
+    """
+    folded = unicodedata.normalize("NFKD", label).encode("ascii", "ignore").decode("ascii")
+    s = re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-")
+    if not s:
+        return "x-" + hashlib.sha1(label.encode("utf-8")).hexdigest()[:12]
+    if len(s) > 100:
+        s = s[:80].rstrip("-") + "-" + hashlib.sha1(s.encode("ascii")).hexdigest()[:8]
+    return s
+
+
+def _key(case_key: str) -> str:
+    return quote(case_key, safe="-._~")
+
+
+# ----------------------------------------------------------------------------------------------
+# IRIs: one function per kind. Everything else imports these.
+# ----------------------------------------------------------------------------------------------
+
+
+def case_iri(case_key: str, base: str = DEFAULT_BASE) -> NamedNode:
+    """``{base}case/{case_key}``."""
+    return NamedNode(f"{base}case/{_key(case_key)}")
+
+
+def case_graph_iri(case_key: str, base: str = DEFAULT_BASE) -> NamedNode:
+    """``{base}graph/{case_key}``: the named graph holding one case."""
+    return NamedNode(f"{base}graph/{_key(case_key)}")
+
+
+def concepts_graph_iri(base: str = DEFAULT_BASE) -> NamedNode:
+    """``{base}graph/concepts``: triples about shared concept nodes (merged, never replaced)."""
+    return NamedNode(f"{base}graph/concepts")
+
+
+def vocabulary_graph_iri(base: str = DEFAULT_BASE) -> NamedNode:
+    """``{base}graph/vocabulary``: the graph of concept schemes and external links."""
+    return NamedNode(f"{base}graph/vocabulary")
+
+
+def item_iri(case_key: str, index: int, base: str = DEFAULT_BASE) -> NamedNode:
+    """``{base}case/{case_key}/item/{index}``."""
+    return NamedNode(f"{base}case/{_key(case_key)}/item/{index}")
+
+
+def worker_iri(case_key: str, base: str = DEFAULT_BASE) -> NamedNode:
+    """``{base}case/{case_key}/worker``: the injured worker of one case."""
+    return NamedNode(f"{base}case/{_key(case_key)}/worker")
+
+
+def reviewer_iri(case_key: str, base: str = DEFAULT_BASE) -> NamedNode:
+    """``{base}case/{case_key}/reviewer``: the expert reviewer of one case."""
+    return NamedNode(f"{base}case/{_key(case_key)}/reviewer")
+
+
+def ingest_activity_iri(case_key: str, base: str = DEFAULT_BASE) -> NamedNode:
+    """``{base}case/{case_key}/ingest``: the (latest) ingest activity of one case."""
+    return NamedNode(f"{base}case/{_key(case_key)}/ingest")
+
+
+def source_iri(sha256: str, base: str = DEFAULT_BASE) -> NamedNode:
+    """``{base}source/{sha256}``: a letter file, by the hash of its bytes."""
+    return NamedNode(f"{base}source/{sha256.lower()}")
+
+
+def service_iri(label: str, base: str = DEFAULT_BASE) -> NamedNode:
+    """``{base}service/{slug}``: a service from a request text."""
+    return NamedNode(f"{base}service/{slug(label)}")
+
+
+def diagnosis_iri(label: str, base: str = DEFAULT_BASE) -> NamedNode:
+    """``{base}diagnosis/{slug}``."""
+    return NamedNode(f"{base}diagnosis/{slug(label)}")
+
+
+def medication_iri(label: str, base: str = DEFAULT_BASE) -> NamedNode:
+    """``{base}medication/{slug}``."""
+    return NamedNode(f"{base}medication/{slug(label)}")
+
+
+def specialty_iri(label: str, base: str = DEFAULT_BASE) -> NamedNode:
+    """``{base}specialty/{slug}``."""
+    return NamedNode(f"{base}specialty/{slug(label)}")
+
+
+def state_iri(label: str, base: str = DEFAULT_BASE) -> NamedNode:
+    """``{base}state/{slug}``."""
+    return NamedNode(f"{base}state/{slug(label)}")
+
+
+def family_iri(family: str) -> NamedNode:
+    """The ontology individual of a guideline family (imr:MTUS, imr:ODG, imr:ACOEM, imr:OTHER)."""
+    fam = family.upper()
+    return imr(fam if fam in FAMILIES else "OTHER")
+
+
+def guideline_slug(title: str, year: int | None = None) -> str:
+    """The document segment of guideline IRIs: slug of ``title`` plus the edition year."""
+    return slug(f"{title} {year}" if year else title)
+
+
+def guideline_iri(
+    family: str, title: str, year: int | None = None, base: str = DEFAULT_BASE
+) -> NamedNode:
+    """``{base}guideline/{family}/{doc-slug}``, e.g. ``…/guideline/mtus/chronic-pain-medical-treatment-2016``."""
+    return NamedNode(f"{base}guideline/{_family_segment(family)}/{guideline_slug(title, year)}")
+
+
+def section_iri(
+    family: str,
+    title: str | None,
+    year: int | None,
+    section: str,
+    base: str = DEFAULT_BASE,
+) -> NamedNode:
+    """``{base}section/{family}/{doc-slug}/{section-slug}``; doc-slug ``unspecified`` without a title."""
+    doc = guideline_slug(title, year) if title else "unspecified"
+    return NamedNode(f"{base}section/{_family_segment(family)}/{doc}/{slug(section)}")
+
+
+def _family_segment(family: str) -> str:
+    fam = family.upper()
+    return (fam if fam in FAMILIES else "OTHER").lower()
+
+
+# ----------------------------------------------------------------------------------------------
+# Literals
+# ----------------------------------------------------------------------------------------------
+
+_DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%m-%d-%Y", "%m/%d/%y")
+
+
+def date_literal(value: str) -> Literal:
+    """An ``xsd:date`` from ISO or US (MM/DD/YYYY) dates; other text stays a plain string."""
+    text = value.strip()
+    for fmt in _DATE_FORMATS:
+        try:
+            return Literal(datetime.strptime(text, fmt).date().isoformat(), datatype=xsd("date"))
+        except ValueError:
+            continue
+    return Literal(text)
+
+
+def _int(value: int) -> Literal:
+    return Literal(str(int(value)), datatype=xsd("integer"))
+
+
+def _offset(value: int) -> Literal:
+    # xsd:integer, not the xsd:nonNegativeInteger of Web Annotation: Oxigraph stores every
+    # integer type as xsd:integer, so the derived type would not survive a round trip.
+    return Literal(str(int(value)), datatype=xsd("integer"))
+
+
+def _bool(value: bool) -> Literal:
+    return Literal("true" if value else "false", datatype=xsd("boolean"))
+
+
+# ----------------------------------------------------------------------------------------------
+# The mapping
+# ----------------------------------------------------------------------------------------------
+
+
+class _Builder:
+    """Collects the quads of one case graph, without duplicates, in a stable order."""
+
+    def __init__(self, record: Record, text: str, base: str) -> None:
+        self.record = record
+        self.text = text
+        self.base = base
+        self.key = record.case_key
+        self.graph = case_graph_iri(self.key, base)
+        self.concepts = concepts_graph_iri(base)
+        self.source = source_iri(record.source.sha256, base)
+        self.quads: dict[Quad, None] = {}
+
+    def add(self, s: NamedNode, p: NamedNode, o: NamedNode | Literal) -> None:
+        self.quads[Quad(s, p, o, self.graph)] = None
+
+    def shared(self, s: NamedNode, p: NamedNode, o: NamedNode | Literal) -> None:
+        self.quads[Quad(s, p, o, self.concepts)] = None
+
+    def lit(self, s: NamedNode, p: NamedNode, value: str | None) -> None:
+        if value is not None and value.strip():
+            self.add(s, p, Literal(value))
+
+    def concept(self, node: NamedNode, cls: str, label: str) -> NamedNode:
+        self.shared(node, A, imr(cls))
+        self.shared(node, A, skos("Concept"))
+        pref = normalise_label(label)
+        self.shared(node, skos("prefLabel"), Literal(pref))
+        written = " ".join(label.split())
+        if written != pref:
+            self.shared(node, skos("altLabel"), Literal(written))
+        return node
+
+    def span(self, owner: NamedNode, prop: NamedNode, span: Span | None, what: str,
+             suffix: str = "span") -> None:
+        if span is None:
+            return
+        start, end = int(span[0]), int(span[1])
+        if not 0 <= start <= end <= len(self.text):
+            raise MappingError(
+                f"case {self.key}: span {start}-{end} of {what} is outside the letter text "
+                f"(length {len(self.text)})",
+                path=self.record.source.path,
+            )
+        node = NamedNode(f"{owner.value}/{suffix}")
+        pos = NamedNode(f"{node.value}/position")
+        quo = NamedNode(f"{node.value}/quote")
+        self.add(owner, prop, node)
+        self.add(node, A, oa("SpecificResource"))
+        self.add(node, oa("hasSource"), self.source)
+        self.add(node, oa("hasSelector"), pos)
+        self.add(node, oa("hasSelector"), quo)
+        self.add(pos, A, oa("TextPositionSelector"))
+        self.add(pos, oa("start"), _offset(start))
+        self.add(pos, oa("end"), _offset(end))
+        self.add(quo, A, oa("TextQuoteSelector"))
+        self.add(quo, oa("exact"), Literal(self.text[start:end]))
+
+
+def record_to_quads(
+    record: Record,
+    text: str,
+    base: str = DEFAULT_BASE,
+    *,
+    ingest_time: datetime | None = None,
+    extra: Extra | None = None,
+) -> list[Quad]:
+    """All quads of one case: its named graph (:func:`case_graph_iri`) plus the triples about
+    the shared concepts it uses, in the concepts graph (:func:`concepts_graph_iri`).
+
+    ``text`` is the letter's extracted text (what the record's spans point into);
+    ``ingest_time`` defaults to now (UTC) and is the only thing that differs between two
+    mappings of the same record. ``extra`` is the hook for other modules (vocabulary linking):
+    it receives the record and the case graph IRI and yields quads in that graph or in the
+    concepts graph (for triples about shared nodes, e.g. a diagnosis's ICD-10-CM link), or
+    triples, which are put into the case graph. Raises :class:`~imr_graph.errors.MappingError` for a record that
+    cannot be mapped (unknown outcome, span outside the text).
+    """
+    b = _Builder(record, text, base)
+    key, g = b.key, b.graph
+    case = case_iri(key, base)
+    when = (ingest_time or datetime.now(UTC)).replace(microsecond=0)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+
+    # The case
+    b.add(case, A, imr("WorkersCompCase"))
+    b.add(case, imr("caseKey"), Literal(key))
+    if record.case_number:
+        b.add(case, imr("caseNumber"), Literal(record.case_number))
+        b.add(case, dcterms("identifier"), Literal(record.case_number))
+    b.add(case, rdfs("label"), Literal(f"IMR case {key}"))
+    for prop, value in (
+        ("dateAssigned", record.date_assigned),
+        ("dateOfInjury", record.date_of_injury),
+        ("decisionDate", record.decision_date),
+        ("urDenialDate", record.ur_denial_date),
+        ("applicationReceived", record.application_received),
+    ):
+        if value:
+            b.add(case, imr(prop), date_literal(value))
+    b.lit(case, imr("priority"), record.priority)
+    b.lit(case, imr("layout"), record.layout)
+    b.lit(case, imr("parserVersion"), record.parser_version)
+
+    # Patient and reviewer
+    worker = worker_iri(key, base)
+    b.add(case, imr("patient"), worker)
+    b.add(worker, A, imr("InjuredWorker"))
+    if record.worker.age is not None:
+        b.add(worker, imr("age"), _int(record.worker.age))
+    if record.worker.sex is not None:
+        sex = SEXES.get(str(record.worker.sex).lower())
+        if sex is None:
+            raise MappingError(f"case {key}: unknown sex {record.worker.sex!r}",
+                               path=record.source.path)
+        b.add(worker, imr("sex"), sex)
+    reviewer = reviewer_iri(key, base)
+    b.add(case, imr("reviewer"), reviewer)
+    b.add(reviewer, A, imr("ExpertReviewer"))
+    for label in record.reviewer.specialties:
+        if label.strip():
+            b.add(reviewer, imr("specialty"),
+                  b.concept(specialty_iri(label, base), "Specialty", label))
+    for label in record.reviewer.licensure:
+        if label.strip():
+            b.add(reviewer, imr("licensedIn"), b.concept(state_iri(label, base), "State", label))
+
+    # Diagnoses and medications
+    for label in record.diagnoses:
+        if label.strip():
+            b.add(case, imr("diagnosis"), b.concept(diagnosis_iri(label, base), "Diagnosis", label))
+    b.span(case, imr("diagnosesSpan"), record.diagnoses_span, "the diagnoses", "diagnoses-span")
+    medications = [m for m in record.medications if m.strip()]
+    for label in medications:
+        b.add(case, imr("medication"),
+              b.concept(medication_iri(label, base), "Medication", label))
+    b.span(case, imr("medicationsSpan"), record.medications_span, "the medications",
+           "medications-span")
+
+    # Disputed items
+    for item in record.items:
+        _item(b, case, item, medications)
+
+    # Provenance
+    activity = ingest_activity_iri(key, base)
+    stamp = Literal(when.isoformat().replace("+00:00", "Z"), datatype=xsd("dateTime"))
+    b.add(case, prov("wasDerivedFrom"), b.source)
+    b.add(case, prov("wasGeneratedBy"), activity)
+    b.add(g, A, imr("CaseGraph"))
+    b.add(g, dcterms("subject"), case)
+    b.add(g, prov("wasDerivedFrom"), b.source)
+    b.add(g, prov("wasGeneratedBy"), activity)
+    b.add(g, prov("generatedAtTime"), stamp)
+    b.add(activity, A, imr("IngestActivity"))
+    b.add(activity, prov("used"), b.source)
+    b.add(activity, prov("endedAtTime"), stamp)
+    b.lit(activity, imr("parserVersion"), record.parser_version)
+    b.add(b.source, A, imr("SourceDocument"))
+    b.add(b.source, imr("sha256"), Literal(record.source.sha256.lower()))
+    b.lit(b.source, imr("filePath"), record.source.path)
+    b.add(b.source, dcterms("format"), Literal(_MEDIA_TYPES.get(record.source.format,
+                                                                 "text/plain")))
+
+    if extra is not None:
+        for q in extra(record, g):
+            if isinstance(q, Triple):
+                q = Quad(q.subject, q.predicate, q.object, g)
+            elif q.graph_name not in (g, b.concepts):
+                raise MappingError(
+                    f"case {key}: extra quad outside the case and concepts graphs "
+                    f"({q.graph_name})",
+                    path=record.source.path,
+                )
+            b.quads[q] = None
+    return list(b.quads)
+
+
+_MEDIA_TYPES = {"pdf": "application/pdf", "text": "text/plain", "markdown": "text/markdown"}
+
+
+def _item(b: _Builder, case: NamedNode, item: Item, medications: list[str]) -> None:
+    base, key = b.base, b.key
+    node = item_iri(key, item.index, base)
+    outcome = OUTCOMES.get(item.outcome)
+    if outcome is None:
+        raise MappingError(f"case {key}: item {item.index} has unknown outcome {item.outcome!r}",
+                           path=b.record.source.path)
+    b.add(case, imr("item"), node)
+    b.add(node, imr("inCase"), case)
+    b.add(node, A, imr("DisputedItem"))
+    b.add(node, imr("itemIndex"), _int(item.index))
+    b.add(node, imr("request"), Literal(item.request))
+    b.add(node, rdfs("label"), Literal(f"{key} #{item.index}: {item.request}"))
+    b.add(node, imr("outcome"), outcome)
+    b.add(node, imr("service"), b.concept(service_iri(item.request, base), "Service",
+                                          item.request))
+    request_tokens = slug(item.request).split("-")
+    for label in medications:
+        if _contains(request_tokens, slug(label).split("-")):
+            b.add(node, imr("requestedMedication"), medication_iri(label, base))
+    if item.authorized is not None or item.original_request is not None:
+        b.add(node, A, imr("PartiallyAuthorizedItem"))
+        b.lit(node, imr("originalRequest"), item.original_request)
+        b.lit(node, imr("authorized"), item.authorized)
+    b.lit(node, imr("rationale"), item.rationale)
+    b.span(node, imr("textSpan"), item.span, f"item {item.index}")
+    b.span(node, imr("rationaleSpan"), item.rationale_span, f"item {item.index} rationale",
+           "rationale-span")
+    for role, prop, guideline in (
+        ("claims-administrator", "claimsAdministratorBasis", item.claims_admin_guideline),
+        ("reviewer", "reviewerBasis", item.reviewer_guideline),
+    ):
+        if guideline is not None:
+            _basis(b, node, NamedNode(f"{node.value}/basis/{role}"), imr(prop), guideline,
+                   f"item {item.index} {role} basis")
+    for n, ref in enumerate(item.rationale_references, start=1):
+        _reference(b, node, NamedNode(f"{node.value}/reference/{n}"), ref,
+                   f"item {item.index} reference {n}")
+
+
+def _contains(haystack: list[str], needle: list[str]) -> bool:
+    k = len(needle)
+    return k > 0 and any(haystack[i : i + k] == needle for i in range(len(haystack) - k + 1))
+
+
+def _basis(b: _Builder, item: NamedNode, node: NamedNode, prop: NamedNode, g: Guideline,
+           what: str) -> None:
+    b.add(item, prop, node)
+    b.add(node, A, imr("GuidelineBasis"))
+    b.lit(node, imr("basisText"), g.text)
+    for source in g.sources:
+        b.lit(node, imr("source"), source)
+    b.add(node, imr("noEvidence"), _bool(g.no_evidence))
+    b.add(node, imr("outsideMtus"), _bool(g.outside_mtus))
+    b.span(node, imr("textSpan"), g.span, what)
+    for n, citation in enumerate(g.citations, start=1):
+        _citation(b, node, NamedNode(f"{node.value}/citation/{n}"), citation,
+                  f"{what} citation {n}")
+
+
+def _citation(b: _Builder, basis: NamedNode, node: NamedNode, c: Citation, what: str) -> None:
+    base = b.base
+    family = family_iri(c.family)
+    b.add(basis, imr("citation"), node)
+    b.add(node, A, imr("Citation"))
+    b.add(node, imr("guidelineFamily"), family)
+    b.lit(node, imr("citationText"), c.text)
+    if c.year is not None:
+        b.add(node, imr("editionYear"), _int(c.year))
+    for page in c.pages:
+        b.lit(node, imr("page"), page)
+    doc: NamedNode | None = None
+    if c.title and c.title.strip():
+        doc = guideline_iri(c.family, c.title, c.year, base)
+        label = " ".join(c.title.split())
+        b.concept(doc, "GuidelineDocument",
+                  f"{family.value.rsplit('#', 1)[1]} {label}{f' {c.year}' if c.year else ''}")
+        b.shared(doc, imr("guidelineFamily"), family)
+        b.shared(doc, dcterms("title"), Literal(label))
+        if c.year is not None:
+            b.shared(doc, imr("editionYear"), _int(c.year))
+        b.add(node, imr("citesDocument"), doc)
+    for section in c.sections:
+        if not section.strip():
+            continue
+        sec = section_iri(c.family, c.title, c.year, section, base)
+        b.concept(sec, "GuidelineSection", section)
+        b.shared(sec, imr("guidelineFamily"), family)
+        if doc is not None:
+            b.shared(sec, dcterms("isPartOf"), doc)
+        b.add(node, imr("citesSection"), sec)
+    b.span(node, imr("textSpan"), c.span, what)
+
+
+def _reference(b: _Builder, item: NamedNode, node: NamedNode, r: RationaleReference,
+               what: str) -> None:
+    b.add(item, imr("rationaleReference"), node)
+    b.add(node, A, imr("RationaleReference"))
+    b.lit(node, imr("referenceKind"), r.kind)
+    b.lit(node, imr("citationText"), r.text)
+    if r.family:
+        b.add(node, imr("guidelineFamily"), family_iri(r.family))
+    for page in r.pages:
+        b.lit(node, imr("page"), page)
+    b.lit(node, imr("table"), r.table)
+    b.lit(node, imr("author"), r.author)
+    if r.year is not None:
+        b.add(node, imr("publicationYear"), _int(r.year))
+    b.span(node, imr("textSpan"), r.span, what)

@@ -1,0 +1,378 @@
+"""The parallel ingest pipeline: many letters, all cores, bounded memory, resumable.
+
+:func:`ingest_parallel` does what :func:`imr_graph.ingest.ingest` does (file -> text ->
+record -> quads -> case graph, one :class:`~imr_graph.ingest.IngestResult` per file, a failed
+file reported and skipped), but:
+
+* reading, parsing and mapping run in worker processes (``jobs``, default one per core,
+  ``concurrent.futures.ProcessPoolExecutor``); files go out in chunks and at most
+  ``4 * jobs`` chunks are in flight, so memory does not grow with the corpus;
+* results come back in input order (so two files of the same case end as a serial ingest
+  would: the later one wins) and are written in batches: the quads of a batch of NEW cases
+  go in with one ``Store.extend`` call, which Oxigraph runs as one transaction (each case is
+  still its own named graph and is never half-written); a case already in the store is
+  replaced with :meth:`~imr_graph.store.GraphStore.replace_graph` (drop + insert, one
+  transaction), as in the serial path;
+* ``resume=True`` skips files whose sha256 is already recorded in the store
+  (:func:`stored_sha256s`), so an interrupted ingest continues where it stopped;
+* :class:`Progress` prints a progress line with rate and ETA on a terminal, plain log
+  lines otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import IO
+
+from . import errors as _errors
+from .errors import ImrGraphError, InputError, StoreError
+from .ingest import IngestResult, letter_files
+from .mapping import Extra
+from .store import GraphStore
+
+CHUNK = 16
+"""Files per task sent to a worker (amortises inter-process overhead)."""
+
+BATCH = 256
+"""Cases written per store transaction."""
+
+SERIAL_BELOW = 8
+"""Fewer files than this are processed in this process (a pool would only add start-up)."""
+
+
+def default_jobs() -> int:
+    """One worker per usable core."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def stored_sha256s(store: GraphStore) -> set[str]:
+    """The sha256 of every source document already in the store (lower-case hex)."""
+    from pyoxigraph import NamedNode
+
+    from .mapping import imr
+
+    predicate: NamedNode = imr("sha256")
+    return {
+        q.object.value.lower()
+        for q in store.store.quads_for_pattern(None, predicate, None, None)
+    }
+
+
+# ------------------------------------------------------------------------------------------
+# Worker side
+# ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Done:
+    """A worker's answer for one file (plain data: cheap and safe to pickle)."""
+
+    path: str
+    sha256: str | None = None
+    case_key: str | None = None
+    graph: str | None = None
+    items: int = 0
+    nquads: bytes = b""
+    triples: int = 0
+    error: tuple[str, str, str | None] | None = None  # (class name, message, path)
+    skipped: bool = False
+
+
+_known: frozenset[str] = frozenset()
+_base: str = ""
+_ingest_time: datetime | None = None
+_extra: Extra | None = None
+
+
+def _init_worker(
+    known: frozenset[str], base: str, ingest_time: datetime | None, extra: Extra | None
+) -> None:
+    global _known, _base, _ingest_time, _extra
+    _known, _base, _ingest_time, _extra = known, base, ingest_time, extra
+
+
+def _process_one(path: str) -> _Done:
+    import hashlib
+
+    from pyoxigraph import RdfFormat, serialize
+
+    from .mapping import case_graph_iri, record_to_quads
+    from .parsing import parse_document
+    from .reading import MAX_BYTES, document_from_bytes
+
+    done = _Done(path=path)
+    try:
+        p = Path(path)
+        try:
+            if p.stat().st_size > MAX_BYTES:
+                from .reading import read_document
+
+                read_document(p)  # raises the same "too large" error as the serial path
+            data = p.read_bytes()
+        except OSError as exc:
+            raise InputError(f"cannot read file ({exc.strerror or exc})", path=p) from exc
+        if _known and data.strip():
+            sha = hashlib.sha256(data).hexdigest()
+            if sha in _known:
+                done.sha256, done.skipped = sha, True
+                return done
+        doc = document_from_bytes(data, path)
+        record = parse_document(doc)
+        quads = record_to_quads(record, doc.text, _base, ingest_time=_ingest_time, extra=_extra)
+        graph = case_graph_iri(record.case_key, _base)
+        for q in quads:
+            if q.graph_name != graph:
+                raise ImrGraphError(f"quad outside graph {graph}: {q}", path=path)
+        done.sha256 = doc.sha256
+        done.case_key = record.case_key
+        done.graph = graph.value
+        done.items = len(record.items)
+        done.triples = len(quads)
+        done.nquads = serialize(quads, format=RdfFormat.N_QUADS) or b""
+    except ImrGraphError as exc:
+        done.error = (type(exc).__name__, exc.message, exc.path or path)
+    except Exception as exc:  # a parser bug must not stop the other files
+        done.error = ("ImrGraphError", f"unexpected {type(exc).__name__}: {exc}", path)
+    return done
+
+
+def _process_chunk(paths: list[str]) -> list[_Done]:
+    return [_process_one(p) for p in paths]
+
+
+def _error_of(done: _Done) -> ImrGraphError:
+    assert done.error is not None
+    name, message, path = done.error
+    cls = getattr(_errors, name, ImrGraphError)
+    if not (isinstance(cls, type) and issubclass(cls, ImrGraphError)):
+        cls = ImrGraphError
+    return cls(message, path=path)
+
+
+# ------------------------------------------------------------------------------------------
+# Progress
+# ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Progress:
+    """Progress with rate and ETA: one rewritten line on a tty, log lines otherwise."""
+
+    total: int
+    stream: IO[str] = field(default_factory=lambda: sys.stderr)
+    every: float = 10.0
+    """Seconds between log lines when not on a terminal."""
+    done: int = 0
+    errors: int = 0
+    skipped: int = 0
+    start: float = field(default_factory=time.monotonic)
+    _last: float = 0.0
+
+    @property
+    def tty(self) -> bool:
+        isatty = getattr(self.stream, "isatty", None)
+        return bool(isatty and isatty())
+
+    def line(self) -> str:
+        """``done/total letters (pct) rate/s ETA mm:ss, errors, skipped``."""
+        elapsed = max(time.monotonic() - self.start, 1e-9)
+        rate = self.done / elapsed
+        left = self.total - self.done
+        eta = f"{int(left / rate) // 60:d}:{int(left / rate) % 60:02d}" if rate > 0 else "?"
+        pct = 100.0 * self.done / self.total if self.total else 100.0
+        return (f"{self.done}/{self.total} letters ({pct:.0f}%)  {rate:.0f}/s  ETA {eta}  "
+                f"errors {self.errors}  skipped {self.skipped}")
+
+    def update(self, *, ok: bool = True, skipped: bool = False) -> None:
+        """Count one file and redraw when due."""
+        self.done += 1
+        self.errors += 0 if ok else 1
+        self.skipped += 1 if skipped else 0
+        now = time.monotonic()
+        if self.tty:
+            if now - self._last >= 0.2 or self.done == self.total:
+                self.stream.write("\r" + self.line() + "\x1b[K")
+                self.stream.flush()
+                self._last = now
+        elif now - self._last >= self.every:
+            self.stream.write("ingest: " + self.line() + "\n")
+            self.stream.flush()
+            self._last = now
+
+    def close(self) -> None:
+        """Final line (newline on a tty)."""
+        if self.tty:
+            self.stream.write("\r" + self.line() + "\x1b[K\n")
+        else:
+            self.stream.write("ingest: " + self.line() + "\n")
+        self.stream.flush()
+
+
+# ------------------------------------------------------------------------------------------
+# Main side
+# ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class PipelineStats:
+    """Counters of one run (the CLI prints ``skipped``; benchmarks read the timings)."""
+
+    files: int = 0
+    skipped: int = 0
+    write_seconds: float = 0.0
+    """Time spent writing to the store (the load path, without parsing)."""
+
+
+class _Writer:
+    """Collects finished cases and writes them in batches, one transaction per batch."""
+
+    def __init__(self, store: GraphStore, stats: PipelineStats, batch: int) -> None:
+        self.store = store
+        self.stats = stats
+        self.batch = batch
+        self.pending: list[bytes] = []
+        self.pending_graphs: set[str] = set()
+
+    def add(self, done: _Done) -> None:
+        from pyoxigraph import NamedNode, RdfFormat, parse
+
+        assert done.graph is not None
+        graph = NamedNode(done.graph)
+        t0 = time.perf_counter()
+        if done.graph in self.pending_graphs or self.store.store.contains_named_graph(graph):
+            self.flush()
+            t0 = time.perf_counter()
+            self.store.replace_graph(graph, parse(done.nquads, format=RdfFormat.N_QUADS))
+        else:
+            self.pending.append(done.nquads)
+            self.pending_graphs.add(done.graph)
+        self.stats.write_seconds += time.perf_counter() - t0
+        if len(self.pending) >= self.batch:
+            self.flush()
+
+    def flush(self) -> None:
+        from pyoxigraph import RdfFormat
+
+        if not self.pending:
+            return
+        t0 = time.perf_counter()
+        data = b"".join(self.pending)
+        try:
+            # load() is one transaction: the whole batch of new cases or nothing.
+            self.store._writable().load(data, format=RdfFormat.N_QUADS, lenient=True)
+        except (OSError, SyntaxError, ValueError) as exc:
+            raise StoreError(f"cannot write {len(self.pending)} cases: {exc}",
+                             path=self.store.path) from None
+        finally:
+            self.pending = []
+            self.pending_graphs = set()
+            self.stats.write_seconds += time.perf_counter() - t0
+
+
+def ingest_parallel(
+    store: GraphStore,
+    paths: Iterable[str | Path],
+    *,
+    jobs: int | None = None,
+    resume: bool = False,
+    ingest_time: datetime | None = None,
+    extra: Extra | None = None,
+    progress: Progress | bool | None = None,
+    stats: PipelineStats | None = None,
+    batch: int = BATCH,
+    chunk: int = CHUNK,
+    on_total: Callable[[int], None] | None = None,
+) -> Iterator[IngestResult]:
+    """Like :func:`imr_graph.ingest.ingest`, in ``jobs`` worker processes; one result per file.
+
+    Files skipped by ``resume`` (sha256 already stored) yield no result; they are counted in
+    ``stats.skipped``. ``progress=True`` draws a :class:`Progress` on stderr. Store errors
+    end the run by raising :class:`~imr_graph.errors.StoreError`. A case is in the store
+    once its batch is written: when the generator is closed early, pending cases are flushed.
+    """
+    jobs = jobs or default_jobs()
+    stats = stats if stats is not None else PipelineStats()
+    entries = list(letter_files(paths))
+    files = [str(e) for e in entries if not isinstance(e, InputError)]
+    stats.files = len(files)
+    if on_total is not None:
+        on_total(len(files))
+    bar = Progress(len(entries)) if progress is True else (progress or None)
+    known = frozenset(stored_sha256s(store)) if resume else frozenset()
+    writer = _Writer(store, stats, batch)
+
+    def handle(done: _Done) -> IngestResult | None:
+        if done.skipped:
+            stats.skipped += 1
+            if bar:
+                bar.update(skipped=True)
+            return None
+        result = IngestResult(path=done.path)
+        if done.error is not None:
+            result.error = _error_of(done)
+        else:
+            writer.add(done)
+            result.case_key, result.graph = done.case_key, done.graph
+            result.items, result.triples = done.items, done.triples
+        if bar:
+            bar.update(ok=result.ok)
+        return result
+
+    try:
+        for e in entries:
+            if isinstance(e, InputError):
+                if bar:
+                    bar.update(ok=False)
+                yield IngestResult(path=e.path or "", error=e)
+        if jobs <= 1 or len(files) < SERIAL_BELOW:
+            _init_worker(known, store.base, ingest_time, extra)
+            try:
+                for path in files:
+                    r = handle(_process_one(path))
+                    if r is not None:
+                        yield r
+            finally:
+                _init_worker(frozenset(), "", None, None)
+        else:
+            chunk = max(1, min(chunk, len(files) // (8 * jobs)))
+            chunks = (files[i : i + chunk] for i in range(0, len(files), chunk))
+            with ProcessPoolExecutor(
+                max_workers=jobs,
+                initializer=_init_worker,
+                initargs=(known, store.base, ingest_time, extra),
+            ) as pool:
+                inflight: deque[Future[list[_Done]]] = deque()
+                try:
+                    for part in chunks:
+                        inflight.append(pool.submit(_process_chunk, part))
+                        while len(inflight) >= 4 * jobs:
+                            for done in inflight.popleft().result():
+                                r = handle(done)
+                                if r is not None:
+                                    yield r
+                    while inflight:
+                        for done in inflight.popleft().result():
+                            r = handle(done)
+                            if r is not None:
+                                yield r
+                finally:
+                    for f in inflight:
+                        f.cancel()
+        writer.flush()
+    finally:
+        try:
+            writer.flush()
+        finally:
+            if bar:
+                bar.close()

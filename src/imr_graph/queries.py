@@ -1,0 +1,468 @@
+"""Queries: canned SPARQL queries, parameter binding, safety checks and result formatting.
+
+A query is given as a canned name (a ``.rq`` file in ``queries/``), a path to a ``.rq`` file,
+inline SPARQL text, or ``-`` (stdin, read by the CLI). A ``.rq`` file starts with a comment
+header::
+
+    # Overturn rate by service: items, overturned and rate for each service.
+    #
+    # param: min_items integer = 1 - only services with at least this many items
+    # example: imr-graph query overturn-rate-by-service --param min_items=2
+
+The first comment line is the one-line description ``imr-graph queries`` lists; ``param:``
+lines declare parameters (``name [type] [= default] - description``, types ``string``
+(default), ``iri``, ``integer``, ``decimal``, ``date``, ``boolean``). Parameters are bound as
+RDF terms through Oxigraph's ``substitutions`` (never spliced into the text), which requires a
+SELECT query that projects them. Queries are read-only: SPARQL Update text is refused (use
+``imr-graph update``), and ``SERVICE`` (federation) and ``LOAD`` are refused everywhere
+because imr-graph never touches the network.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pyoxigraph import (
+    BlankNode,
+    Literal,
+    NamedNode,
+    QueryBoolean,
+    QueryResultsFormat,
+    QuerySolutions,
+    QueryTriples,
+    RdfFormat,
+    serialize,
+)
+
+from .errors import QueryError
+from .mapping import PREFIXES, XSD, resolve_base
+from .resources import queries_dir
+from .store import GraphStore, QueryResult
+
+Term = NamedNode | Literal | BlankNode
+
+PARAM_TYPES = ("string", "iri", "integer", "decimal", "date", "boolean")
+SELECT_FORMATS = ("table", "csv", "tsv", "json", "xml")
+GRAPH_FORMATS = ("ttl", "nt")
+FORMATS = SELECT_FORMATS + GRAPH_FORMATS
+
+_RESULT_FORMATS = {
+    "csv": QueryResultsFormat.CSV,
+    "tsv": QueryResultsFormat.TSV,
+    "json": QueryResultsFormat.JSON,
+    "xml": QueryResultsFormat.XML,
+}
+
+
+@dataclass(frozen=True)
+class Param:
+    """A declared query parameter."""
+
+    name: str
+    type: str = "string"
+    default: str | None = None
+    description: str = ""
+
+
+@dataclass
+class Query:
+    """A query text with what its header declares."""
+
+    text: str
+    name: str = "<inline>"
+    description: str = ""
+    params: list[Param] = field(default_factory=list)
+    examples: list[str] = field(default_factory=list)
+    path: Path | None = None
+    declared: bool = False
+    """True when the header declares parameters (then only those are accepted)."""
+
+
+_PARAM_RE = re.compile(
+    r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)"
+    r"(?:\s+(?P<type>[a-z]+))?"
+    r"(?:\s*=\s*(?P<default>\S+))?"
+    r"(?:\s+-\s+(?P<desc>.*))?$"
+)
+
+
+def parse_header(text: str, name: str = "<inline>", path: Path | None = None) -> Query:
+    """Read the comment header of a query (description, ``param:``, ``example:`` lines)."""
+    query = Query(text=text, name=name, path=path)
+    in_description = True
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        if not line.startswith("#"):
+            break
+        body = line.lstrip("#").strip()
+        lower = body.lower()
+        if in_description and body and not lower.startswith(("param:", "example:")):
+            query.description = f"{query.description} {body}".strip()
+            continue
+        if query.description:
+            in_description = False
+        if lower.startswith("param:"):
+            spec = body[len("param:") :].strip()
+            m = _PARAM_RE.match(spec)
+            if not m:
+                raise QueryError(f"{name}: cannot read parameter declaration {spec!r}")
+            ptype = m["type"] or "string"
+            if ptype not in PARAM_TYPES:
+                raise QueryError(
+                    f"{name}: parameter {m['name']} has unknown type {ptype!r} "
+                    f"(one of {', '.join(PARAM_TYPES)})"
+                )
+            query.params.append(Param(m["name"], ptype, m["default"], (m["desc"] or "").strip()))
+            query.declared = True
+        elif lower.startswith("example:"):
+            query.examples.append(body[len("example:") :].strip())
+    return query
+
+
+def canned_queries() -> dict[str, Query]:
+    """All canned queries by name (file stem), sorted by name."""
+    out: dict[str, Query] = {}
+    for path in sorted(queries_dir().glob("*.rq")):
+        query = parse_header(path.read_text(encoding="utf-8"), path.stem, path)
+        query.declared = True  # a canned query's header is authoritative
+        out[path.stem] = query
+    return out
+
+
+def close_matches(name: str, names: list[str]) -> list[str]:
+    """Names close to ``name``: substring hits first, then fuzzy matches."""
+    hits = [n for n in names if name.lower() in n]
+    for n in difflib.get_close_matches(name.lower(), names, n=5, cutoff=0.5):
+        if n not in hits:
+            hits.append(n)
+    return hits[:5]
+
+
+def resolve_query(spec: str) -> Query:
+    """A canned name, a ``.rq`` path or inline SPARQL text -> :class:`Query`.
+
+    (``-`` for stdin is handled by the caller, which passes the text read.)
+    """
+    text = spec.strip()
+    if not text:
+        raise QueryError("empty query")
+    looks_like_name = re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", text) is not None
+    path = Path(text) if "\n" not in text and len(text) < 4096 else None
+    if path is not None and (text.endswith(".rq") or text.endswith(".sparql") or
+                             (path.is_file() and not looks_like_name)):
+        if not path.is_file():
+            raise QueryError(f"query file not found: {text}")
+        try:
+            body = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise QueryError(f"cannot read query file {text}: {exc}") from None
+        return parse_header(body, path.name, path)
+    if looks_like_name:
+        canned = canned_queries()
+        if text in canned:
+            return canned[text]
+        matches = close_matches(text, list(canned))
+        hint = f"; did you mean: {', '.join(matches)}?" if matches else ""
+        raise QueryError(
+            f"unknown canned query {text!r}{hint} (`imr-graph queries` lists them)"
+        )
+    return parse_header(text)
+
+
+# ----------------------------------------------------------------------------------------------
+# Safety: read-only queries, no network
+# ----------------------------------------------------------------------------------------------
+
+_UPDATE_KEYWORDS = ("INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE",
+                    "COPY", "WITH")
+
+
+# A keyword, not a prefixed name (imr:service) or a variable (?service), before its target.
+_SERVICE_RE = re.compile(r"(?i)(?<![\w:?$.-])SERVICE\s+(SILENT\s+)?(<|\?|\$|[A-Za-z_][\w.-]*:|:)")
+_LOAD_RE = re.compile(r"(?i)(?<![\w:?$.-])LOAD\s+(SILENT\s+)?(<|[A-Za-z_][\w.-]*:|:)")
+
+
+def _code_only(text: str, *, keep_iris: bool = False) -> str:
+    """SPARQL text without comments, string literals (and IRIs) for keyword checks."""
+    out = re.sub(r"'''.*?'''|\"\"\".*?\"\"\"", " ", text, flags=re.S)
+    out = re.sub(r"'(?:[^'\\\n]|\\.)*'|\"(?:[^\"\\\n]|\\.)*\"", " ", out)
+    iri = r"<[^<>\"{}|^`\\\s]*>"
+    out = re.sub(r"#[^\n]*", " ", re.sub(iri, "<>", out))
+    return out if keep_iris else out.replace("<>", " ")
+
+
+def check_read_only(text: str) -> None:
+    """Refuse SPARQL Update and federated (``SERVICE``) queries."""
+    code = _code_only(text)
+    body = re.sub(r"(?is)^\s*((PREFIX\s+[^\s:]*:\s*|BASE\s+)\s*)+", "", code)
+    first = body.strip().split(None, 1)[0].upper() if body.strip() else ""
+    if first in _UPDATE_KEYWORDS:
+        raise QueryError(
+            f"`query` is read-only and this is a SPARQL Update ({first}); "
+            "use `imr-graph update` to change the store"
+        )
+    if _SERVICE_RE.search(_code_only(text, keep_iris=True)):
+        raise QueryError("federated queries (SERVICE) are disabled: imr-graph never uses the network")
+
+
+def check_update(text: str) -> None:
+    """Refuse updates that would reach the network (``LOAD``, ``SERVICE``)."""
+    code = _code_only(text, keep_iris=True)
+    for word, pattern in (("LOAD", _LOAD_RE), ("SERVICE", _SERVICE_RE)):
+        if pattern.search(code):
+            raise QueryError(f"{word} is disabled: imr-graph never uses the network")
+
+
+# ----------------------------------------------------------------------------------------------
+# Parameters
+# ----------------------------------------------------------------------------------------------
+
+_LITERAL_RE = re.compile(r'^"(?P<value>(?:[^"\\]|\\.)*)"(?:\^\^(?P<dt><[^>]+>|xsd:\w+)|@(?P<lang>[A-Za-z]+(?:-[A-Za-z0-9]+)*))?$')
+
+
+def parse_value(value: str, ptype: str | None = None) -> Term:
+    """A ``--param`` value as an RDF term.
+
+    ``<iri>`` is an IRI; ``"text"``, ``"5"^^xsd:integer`` or ``"text"@en`` are literals as
+    written; anything else follows the declared type (``string`` when none is declared;
+    for undeclared parameters numbers become ``xsd:integer``/``xsd:decimal``).
+    """
+    try:
+        if value.startswith("<") and value.endswith(">"):
+            return NamedNode(value[1:-1])
+        m = _LITERAL_RE.match(value)
+        if m:
+            text = re.sub(r"\\(.)", r"\1", m["value"])
+            if m["dt"]:
+                dt = m["dt"]
+                iri = XSD + dt[4:] if dt.startswith("xsd:") else dt[1:-1]
+                return Literal(text, datatype=NamedNode(iri))
+            if m["lang"]:
+                return Literal(text, language=m["lang"])
+            return Literal(text)
+        if ptype == "iri":
+            return NamedNode(value)
+        if ptype == "integer" or (ptype is None and re.fullmatch(r"[+-]?\d+", value)):
+            if not re.fullmatch(r"[+-]?\d+", value):
+                raise ValueError(f"{value!r} is not an integer")
+            return Literal(value, datatype=NamedNode(XSD + "integer"))
+        if ptype == "decimal" or (ptype is None and re.fullmatch(r"[+-]?\d*\.\d+", value)):
+            if not re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)", value):
+                raise ValueError(f"{value!r} is not a decimal number")
+            return Literal(value, datatype=NamedNode(XSD + "decimal"))
+        if ptype == "date":
+            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+                raise ValueError(f"{value!r} is not a date (YYYY-MM-DD)")
+            return Literal(value, datatype=NamedNode(XSD + "date"))
+        if ptype == "boolean":
+            if value.lower() not in ("true", "false"):
+                raise ValueError(f"{value!r} is not true or false")
+            return Literal(value.lower(), datatype=NamedNode(XSD + "boolean"))
+        return Literal(value)
+    except ValueError as exc:
+        raise QueryError(f"bad parameter value {value!r}: {exc}") from None
+
+
+def parse_param_args(args: list[str]) -> dict[str, str]:
+    """``["name=value", ...]`` -> dict; a name may be written ``?name``."""
+    out: dict[str, str] = {}
+    for arg in args:
+        name, sep, value = arg.partition("=")
+        name = name.strip().lstrip("?$")
+        if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+            raise QueryError(f"bad --param {arg!r}: expected name=value")
+        out[name] = value
+    return out
+
+
+def bind_params(query: Query, given: dict[str, str]) -> dict[str, Term]:
+    """Check ``given`` against the query's declared parameters and convert them to terms."""
+    declared = {p.name: p for p in query.params}
+    if query.declared:
+        unknown = [n for n in given if n not in declared]
+        if unknown:
+            takes = ", ".join(declared) or "no parameters"
+            raise QueryError(f"{query.name}: unknown parameter {', '.join(unknown)} "
+                             f"(it takes: {takes})")
+        missing = [p for p in query.params if p.name not in given and p.default is None]
+        if missing:
+            listing = "; ".join(f"{p.name} ({p.description or p.type})" for p in missing)
+            flags = " ".join(f"--param {p.name}=VALUE" for p in missing)
+            raise QueryError(f"{query.name}: missing parameter {listing}; pass {flags}")
+    else:
+        for name in given:
+            if not re.search(rf"[?$]{re.escape(name)}\b", query.text):
+                raise QueryError(f"{query.name}: parameter {name} does not occur in the query")
+    out: dict[str, Term] = {}
+    for name, p in declared.items():
+        if name not in given and p.default is not None:
+            out[name] = parse_value(p.default, p.type)
+    for name, value in given.items():
+        out[name] = parse_value(value, declared[name].type if name in declared else None)
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# Running
+# ----------------------------------------------------------------------------------------------
+
+
+def run_query(
+    store: GraphStore,
+    query: Query,
+    params: dict[str, str] | None = None,
+    *,
+    graph: str | None = None,
+) -> QueryResult:
+    """Check, bind and run ``query`` on ``store``; errors become :class:`QueryError`."""
+    check_read_only(query.text)
+    terms = bind_params(query, params or {})
+    graph_node = store.resolve_graph(graph) if graph else None
+    try:
+        return store.query(query.text, substitutions=terms, graph=graph_node)
+    except SyntaxError as exc:
+        raise QueryError(f"{query.name}: {_syntax_message(str(exc))}") from None
+    except RuntimeError as exc:
+        message = str(exc)
+        m = re.search(r"variable \?(\w+) in its SELECT projection", message)
+        if m:
+            raise QueryError(
+                f"{query.name}: parameter {m[1]} must be a variable projected by a SELECT "
+                f"query (e.g. SELECT ... ?{m[1]} ...) to be bound"
+            ) from None
+        raise QueryError(f"{query.name}: query failed: {message}") from None
+    except OSError as exc:
+        raise QueryError(f"{query.name}: query failed: {exc}") from None
+
+
+def _syntax_message(message: str) -> str:
+    m = re.match(r"error at (\d+):(\d+):\s*(.*)", message, flags=re.S)
+    detail = " ".join((m[3] if m else message).split())
+    if len(detail) > 120:  # the parser lists every character class it expected
+        detail = detail[: detail.find("[")].rstrip(", ") + ", …" if "[" in detail else (
+            detail[:117] + "…"
+        )
+    if m:
+        return f"syntax error at line {m[1]}, column {m[2]}: {detail}"
+    return f"syntax error: {detail}"
+
+
+# ----------------------------------------------------------------------------------------------
+# Formatting
+# ----------------------------------------------------------------------------------------------
+
+
+def format_result(
+    result: QueryResult,
+    fmt: str = "table",
+    *,
+    base: str | None = None,
+    hide: frozenset[str] | set[str] = frozenset(),
+) -> bytes:
+    """Serialise a query result: SELECT/ASK as table/csv/tsv/json/xml, graphs as ttl/nt.
+
+    ``hide`` names columns left out of tables (the bound parameters, which are constant);
+    machine formats keep every column.
+    """
+    if fmt not in FORMATS:
+        raise QueryError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    if isinstance(result, QueryTriples):
+        if fmt == "table":
+            fmt = "ttl"
+        if fmt not in GRAPH_FORMATS:
+            raise QueryError(f"CONSTRUCT/DESCRIBE results are graphs: use --format "
+                             f"{' or '.join(GRAPH_FORMATS)}, not {fmt}")
+        rdf_format = RdfFormat.TURTLE if fmt == "ttl" else RdfFormat.N_TRIPLES
+        out = serialize(result, format=rdf_format,
+                        prefixes=PREFIXES if fmt == "ttl" else None)
+        return out or b""
+    if fmt in GRAPH_FORMATS:
+        raise QueryError(f"SELECT/ASK results are tables: use --format "
+                         f"{', '.join(SELECT_FORMATS)}, not {fmt}")
+    if isinstance(result, QueryBoolean):
+        if fmt == "table":
+            return b"true\n" if bool(result) else b"false\n"
+        return result.serialize(format=_RESULT_FORMATS[fmt])
+    assert isinstance(result, QuerySolutions)
+    if fmt == "table":
+        return render_table(result, base=base, hide=hide).encode("utf-8")
+    return result.serialize(format=_RESULT_FORMATS[fmt])
+
+
+def solutions_to_rows(result: QuerySolutions) -> tuple[list[str], list[list[Term | None]]]:
+    """Column names and rows of terms (None for unbound) of a SELECT result."""
+    columns = [v.value for v in result.variables]
+    rows = [[sol[c] for c in columns] for sol in result]
+    return columns, rows
+
+
+def term_text(term: Term | None, base: str | None = None, width: int | None = None) -> str:
+    """A term as a table cell: literal values, IRIs shortened with known prefixes."""
+    if term is None:
+        return ""
+    if isinstance(term, Literal):
+        text = term.value
+        if term.datatype.value in (XSD + "decimal", XSD + "double", XSD + "float"):
+            with contextlib.suppress(ValueError):
+                text = f"{float(text):.3f}".rstrip("0").rstrip(".")
+    elif isinstance(term, NamedNode):
+        text = _shorten(term.value, base or resolve_base(None))
+    else:
+        text = str(term)
+    text = " ".join(text.split())
+    if width is not None and len(text) > width:
+        text = text[: width - 1] + "…"
+    return text
+
+
+def _shorten(iri: str, base: str) -> str:
+    if iri.startswith(base):
+        return iri[len(base) :]
+    for prefix, ns in PREFIXES.items():
+        if iri.startswith(ns) and re.fullmatch(r"[A-Za-z0-9_.-]*", iri[len(ns) :]):
+            return f"{prefix}:{iri[len(ns):]}"
+    return f"<{iri}>"
+
+
+def render_table(
+    result: QuerySolutions,
+    *,
+    base: str | None = None,
+    width: int = 80,
+    hide: frozenset[str] | set[str] = frozenset(),
+) -> str:
+    """A plain-text table with a header line and a row count."""
+    columns, rows = solutions_to_rows(result)
+    keep = [i for i, c in enumerate(columns) if c not in hide] if len(hide) < len(columns) else (
+        list(range(len(columns)))
+    )
+    columns = [columns[i] for i in keep]
+    rows = [[row[i] for i in keep] for row in rows]
+    cells = [[term_text(t, base, width) for t in row] for row in rows]
+    numeric = [
+        all(isinstance(r[i], Literal) and _is_number(r[i]) for r in rows if r[i] is not None)
+        and any(r[i] is not None for r in rows)
+        for i in range(len(columns))
+    ]
+    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
+
+    def line(values: list[str]) -> str:
+        parts = [v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values, widths, numeric,
+                                                                          strict=True)]
+        return "  ".join(parts).rstrip()
+
+    out = [line(columns), "  ".join("-" * w for w in widths)]
+    out += [line(r) for r in cells]
+    out.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+    return "\n".join(out) + "\n"
+
+
+def _is_number(term: Literal) -> bool:
+    return term.datatype.value in {XSD + t for t in ("integer", "decimal", "double", "float",
+                                                     "nonNegativeInteger", "long", "int")}

@@ -1,0 +1,589 @@
+"""A remote triple store: the graph kept in a SPARQL 1.1 Protocol + Graph Store Protocol server.
+
+:class:`RemoteStore` has the public methods of :class:`~imr_graph.store.GraphStore` that the
+commands use (``replace_case``, ``replace_graph``, ``load_vocabulary``, ``drop_case``,
+``query``, ``stats``, ``case_graphs``, ``resolve_graph``, ``iter_quads``, ``dump``) and returns
+the same Python shapes (``pyoxigraph`` ``QuerySolutions``/``QueryBoolean``/``QueryTriples``),
+so ``queries.run_query`` and ``queries.format_result`` work on either backend.
+:func:`open_backend` picks one from the command line options.
+
+* Writing: each case graph is sent with one Graph Store Protocol ``PUT ?graph=IRI``
+  (N-Triples body). A PUT replaces the graph as a whole, so re-ingesting stays idempotent and
+  (on servers that run a request in one transaction, as Oxigraph, Fuseki and GraphDB do)
+  atomic per case. Transient failures (HTTP 429, 5xx, refused or reset connections) are
+  retried with exponential backoff; a case that still fails raises
+  :class:`~imr_graph.errors.RemoteWriteError`, which the ingest loop reports for that file
+  while the other files go on.
+* Reading: SPARQL 1.1 Protocol ``POST`` (``application/sparql-query``), results read back as
+  SPARQL JSON (SELECT/ASK) or N-Triples (CONSTRUCT/DESCRIBE). The default graph is the union
+  of the named graphs: Oxigraph is asked with its ``union-default-graph`` parameter; other
+  servers must be configured that way (Fuseki ``tdb2:unionDefaultGraph``; GraphDB and
+  Virtuoso do it by default) and are used with ``union_param=False``
+  (``$IMR_GRAPH_UNION_PARAM=0``).
+* Parameters (``substitutions``) cannot travel separately over the protocol; they are sent as
+  a ``VALUES`` block of N-Triples-escaped terms at the head of the outermost ``WHERE`` group,
+  so a value is still one RDF term and never becomes query syntax.
+* Credentials come from the environment only: ``IMR_GRAPH_TOKEN`` (bearer) or
+  ``IMR_GRAPH_USER`` + ``IMR_GRAPH_PASSWORD`` (basic).
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any
+
+from pyoxigraph import (
+    NamedNode,
+    Quad,
+    QueryBoolean,
+    QueryResultsFormat,
+    QuerySolutions,
+    RdfFormat,
+    Store,
+    Triple,
+    parse,
+    parse_query_results,
+    serialize,
+)
+
+from .errors import NotFoundError, RemoteWriteError, StoreError, UsageError
+from .mapping import (
+    PREFIXES,
+    Extra,
+    case_graph_iri,
+    concepts_graph_iri,
+    record_to_quads,
+    resolve_base,
+    vocabulary_graph_iri,
+)
+from .records import Record
+from .store import DUMP_FORMATS, GraphStore, QueryResult
+
+TRANSIENT_STATUS = frozenset({429, 500, 502, 503, 504})
+"""HTTP statuses retried with backoff."""
+
+DEFAULT_PATHS = {"query": "/query", "update": "/update", "gsp": "/store"}
+"""Endpoint paths of the Oxigraph server, used to derive the defaults from ``--endpoint``."""
+
+
+def derive_endpoints(
+    endpoint: str, update_endpoint: str | None = None, gsp_endpoint: str | None = None
+) -> tuple[str, str, str]:
+    """(query, update, graph store) URLs; defaults follow Oxigraph server's layout.
+
+    ``http://host:7878`` or ``http://host:7878/query`` both give ``.../query``,
+    ``.../update`` and ``.../store``.
+    """
+    parts = urllib.parse.urlsplit(endpoint)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise UsageError(f"--endpoint must be an http(s) URL, not {endpoint!r}")
+    path = parts.path.rstrip("/")
+    if not path:
+        path = DEFAULT_PATHS["query"]
+    root = path.rsplit("/", 1)[0]
+    query = urllib.parse.urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
+
+    def sibling(name: str) -> str:
+        return urllib.parse.urlunsplit((parts.scheme, parts.netloc, root + DEFAULT_PATHS[name],
+                                        "", ""))
+
+    return query, update_endpoint or sibling("update"), gsp_endpoint or sibling("gsp")
+
+
+def auth_header() -> dict[str, str]:
+    """The Authorization header from ``IMR_GRAPH_TOKEN`` or ``IMR_GRAPH_USER``/``_PASSWORD``."""
+    token = os.environ.get("IMR_GRAPH_TOKEN")
+    if token:
+        return {"Authorization": f"Bearer {token}"}
+    user = os.environ.get("IMR_GRAPH_USER")
+    if user:
+        secret = f"{user}:{os.environ.get('IMR_GRAPH_PASSWORD', '')}".encode()
+        return {"Authorization": "Basic " + base64.b64encode(secret).decode("ascii")}
+    return {}
+
+
+# ----------------------------------------------------------------------------------------------
+# Parameter binding over the protocol
+# ----------------------------------------------------------------------------------------------
+
+_MASK_RE = re.compile(
+    r"'''.*?'''|\"\"\".*?\"\"\"|'(?:[^'\\\n]|\\.)*'|\"(?:[^\"\\\n]|\\.)*\""
+    r"|<[^<>\"{}|^`\\\s]*>|#[^\n]*",
+    re.S,
+)
+
+
+def _masked(text: str) -> str:
+    """``text`` with strings, IRIs and comments blanked out (same length, for searching)."""
+    return _MASK_RE.sub(lambda m: " " * len(m.group(0)), text)
+
+
+def bind_values(text: str, substitutions: dict[str, Any]) -> str:
+    """Put ``VALUES (?a ?b) { (t1 t2) }`` at the head of the outermost WHERE group.
+
+    Terms are written with pyoxigraph's N-Triples serialisation (escaped), so a value cannot
+    change the structure of the query.
+    """
+    if not substitutions:
+        return text
+    masked = _masked(text)
+    m = re.search(r"(?i)\bWHERE\s*\{", masked)
+    if m is None:
+        m = re.search(r"(?i)\b(SELECT|ASK|DESCRIBE)\b[^{]*\{", masked)
+    if m is None:
+        raise SyntaxError("cannot bind parameters: the query has no WHERE clause")
+    names = " ".join(f"?{name}" for name in substitutions)
+    terms = " ".join(str(term) for term in substitutions.values())
+    at = m.end()
+    return f"{text[:at]} VALUES ({names}) {{ ({terms}) }}\n{text[at:]}"
+
+
+def _with_prefixes(text: str) -> str:
+    """Declare the project prefixes the query uses but does not declare itself."""
+    declared = {p.lower() for p in re.findall(r"(?i)\bPREFIX\s+([A-Za-z0-9_.-]*):", text)}
+    head = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in PREFIXES.items()
+                   if p.lower() not in declared)
+    return head + text
+
+
+# ----------------------------------------------------------------------------------------------
+# The store
+# ----------------------------------------------------------------------------------------------
+
+
+class RemoteStore:
+    """A SPARQL 1.1 Protocol + Graph Store Protocol server holding one named graph per case."""
+
+    def __init__(
+        self,
+        endpoint: str,
+        *,
+        update_endpoint: str | None = None,
+        gsp_endpoint: str | None = None,
+        read_only: bool = False,
+        base: str | None = None,
+        retries: int = 5,
+        backoff: float = 0.5,
+        timeout: float = 60.0,
+        union_param: bool | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.query_url, self.update_url, self.gsp_url = derive_endpoints(
+            endpoint, update_endpoint, gsp_endpoint
+        )
+        self.path = self.query_url  # where the data lives, for messages ("store ...")
+        self.read_only = read_only
+        self.base = resolve_base(base)
+        self.retries = retries
+        self.backoff = backoff
+        self.timeout = timeout
+        if union_param is None:
+            union_param = os.environ.get("IMR_GRAPH_UNION_PARAM", "1") not in ("0", "false", "")
+        self.union_param = union_param
+        self._sleep = sleep
+        self._headers = auth_header()
+        self.ping()
+
+    # -- life cycle (the same as GraphStore's; nothing to release) ------------------------------
+
+    def close(self) -> None:
+        """Nothing to release (each request is its own connection)."""
+
+    def __enter__(self) -> RemoteStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- HTTP -----------------------------------------------------------------------------------
+
+    def _request(
+        self,
+        method: str,
+        url: str,
+        *,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        retry: bool = True,
+    ) -> tuple[int, bytes]:
+        """One request with retries on transient errors; returns (status, body).
+
+        Non-transient HTTP errors return their status and body; transient errors that
+        persist raise :class:`OSError` (connection) or return the last status.
+        """
+        attempts = self.retries + 1 if retry else 1
+        for attempt in range(attempts):
+            req = urllib.request.Request(url, data=body, method=method,
+                                         headers={**self._headers, **(headers or {})})
+            try:
+                with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+                    return resp.status, resp.read()
+            except urllib.error.HTTPError as exc:
+                status, data = exc.code, exc.read()
+                if status not in TRANSIENT_STATUS or attempt == attempts - 1:
+                    return status, data
+            except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:
+                if attempt == attempts - 1:
+                    reason = getattr(exc, "reason", exc)
+                    raise OSError(f"{method} {url}: {reason}") from None
+            self._sleep(self.backoff * (2**attempt))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def ping(self) -> None:
+        """Check that the query endpoint answers (a clear error instead of one per case)."""
+        try:
+            status, data = self._request("POST", self.query_url,
+                                         body=b"ASK {}", headers=self._query_headers(),
+                                         retry=False)
+        except OSError as exc:
+            raise StoreError(f"cannot reach SPARQL endpoint: {exc}", path=self.query_url) \
+                from None
+        if status in (401, 403):
+            raise StoreError(f"endpoint refused access (HTTP {status}); set IMR_GRAPH_TOKEN "
+                             "or IMR_GRAPH_USER/IMR_GRAPH_PASSWORD", path=self.query_url)
+        if status >= 400:
+            raise StoreError(f"endpoint answered HTTP {status}: {_snippet(data)}",
+                             path=self.query_url)
+
+    def _query_headers(self) -> dict[str, str]:
+        return {"Content-Type": "application/sparql-query",
+                "Accept": "application/sparql-results+json, application/n-triples;q=0.9"}
+
+    def _query_url(self, graph: NamedNode | None) -> str:
+        params: list[tuple[str, str]] = []
+        if graph is not None:
+            params.append(("default-graph-uri", graph.value))
+        elif self.union_param:
+            params.append(("union-default-graph", ""))
+        if not params:
+            return self.query_url
+        sep = "&" if "?" in self.query_url else "?"
+        return self.query_url + sep + urllib.parse.urlencode(params)
+
+    def _gsp_url(self, graph: NamedNode) -> str:
+        sep = "&" if "?" in self.gsp_url else "?"
+        return self.gsp_url + sep + urllib.parse.urlencode({"graph": graph.value})
+
+    # -- writing --------------------------------------------------------------------------------
+
+    def _writable(self) -> None:
+        if self.read_only:
+            raise StoreError("store is open read-only", path=self.query_url)
+
+    def replace_graph(self, graph: NamedNode, quads: Iterable[Quad]) -> int:
+        """Replace ``graph`` with ``quads`` by one Graph Store Protocol PUT; returns triples.
+
+        Raises :class:`RemoteWriteError` when the server still fails after the retries.
+        """
+        self._writable()
+        concepts = self.concepts_graph
+        own: dict[str, None] = {}
+        shared: dict[str, None] = {}
+        for q in quads:
+            line = f"{q.subject} {q.predicate} {q.object} ."
+            if q.graph_name == graph:
+                own[line] = None
+            elif q.graph_name == concepts:
+                shared[line] = None
+            else:
+                raise ValueError(f"quad outside graph {graph}: {q}")
+        lines = list(own)
+        body = ("\n".join(lines) + "\n").encode("utf-8")
+        try:
+            if shared:  # concepts first (additive), so a case written has its concepts
+                self._post_update(f"INSERT DATA {{ GRAPH {concepts} {{\n"
+                                  + "\n".join(shared) + "\n} }", graph)
+            status, data = self._request("PUT", self._gsp_url(graph), body=body,
+                                         headers={"Content-Type": "application/n-triples"})
+        except OSError as exc:
+            raise RemoteWriteError(f"cannot write graph {graph.value}: {exc}") from None
+        if status >= 300:
+            raise RemoteWriteError(f"cannot write graph {graph.value}: HTTP {status} "
+                                   f"{_snippet(data)}")
+        return len(lines)
+
+    def replace_case(
+        self,
+        record: Record,
+        text: str,
+        *,
+        ingest_time: datetime | None = None,
+        extra: Extra | None = None,
+    ) -> tuple[NamedNode, int]:
+        """Map ``record`` and PUT its case graph; returns (graph IRI, triple count)."""
+        quads = record_to_quads(record, text, self.base, ingest_time=ingest_time, extra=extra)
+        graph = case_graph_iri(record.case_key, self.base)
+        return graph, self.replace_graph(graph, quads)
+
+    def _post_update(self, text: str, graph: NamedNode) -> None:
+        status, data = self._request("POST", self.update_url, body=text.encode("utf-8"),
+                                     headers={"Content-Type": "application/sparql-update"})
+        if status >= 300:
+            raise RemoteWriteError(f"cannot write graph {graph.value}: HTTP {status} "
+                                   f"{_snippet(data)}")
+
+    def load_vocabulary(self, quads: Iterable[Quad]) -> int:
+        """Replace the vocabulary graph (``{base}graph/vocabulary``) with ``quads``."""
+        graph = self.vocabulary_graph
+        return self.replace_graph(graph, (Quad(q.subject, q.predicate, q.object, graph)
+                                          for q in quads))
+
+    def drop_case(self, case: str) -> int:
+        """Remove one case graph (Graph Store Protocol DELETE); returns triples removed."""
+        self._writable()
+        graph = self.resolve_graph(case)
+        size = self.graph_size(graph)
+        try:
+            status, data = self._request("DELETE", self._gsp_url(graph))
+        except OSError as exc:
+            raise StoreError(f"cannot drop {graph.value}: {exc}", path=self.gsp_url) from None
+        if status >= 300 and status != 404:
+            raise StoreError(f"cannot drop {graph.value}: HTTP {status} {_snippet(data)}",
+                             path=self.gsp_url)
+        self.prune_concepts()
+        return size
+
+    def prune_concepts(self) -> int:
+        """Remove concept nodes no case refers to any more; returns triples removed."""
+        c = self.concepts_graph
+        before = len(self)
+        self.update(f"DELETE {{ GRAPH {c} {{ ?x ?p ?o }} }} WHERE {{ GRAPH {c} {{ ?x ?p ?o }} "
+                    f"FILTER NOT EXISTS {{ GRAPH ?g {{ ?s ?q ?x }} FILTER(?g != {c}) }} }}")
+        return before - len(self)
+
+    def update(self, text: str) -> None:
+        """Run a SPARQL Update at the update endpoint (``LOAD``/``SERVICE`` refused)."""
+        from .errors import QueryError
+        from .queries import check_update
+
+        self._writable()
+        check_update(text)
+        try:
+            status, data = self._request(
+                "POST", self.update_url, body=_with_prefixes(text).encode("utf-8"),
+                headers={"Content-Type": "application/sparql-update"})
+        except OSError as exc:
+            raise StoreError(f"update failed: {exc}", path=self.update_url) from None
+        if status == 400:
+            raise QueryError(f"update rejected: {_snippet(data)}")
+        if status >= 300:
+            raise StoreError(f"update failed: HTTP {status} {_snippet(data)}",
+                             path=self.update_url)
+
+    # -- reading --------------------------------------------------------------------------------
+
+    @property
+    def concepts_graph(self) -> NamedNode:
+        """``{base}graph/concepts``."""
+        return concepts_graph_iri(self.base)
+
+    @property
+    def vocabulary_graph(self) -> NamedNode:
+        """``{base}graph/vocabulary``."""
+        return vocabulary_graph_iri(self.base)
+
+    def query(
+        self,
+        text: str,
+        *,
+        substitutions: dict[str, Any] | None = None,
+        graph: NamedNode | None = None,
+    ) -> QueryResult:
+        """Run a SPARQL query on the server; same result types as :meth:`GraphStore.query`.
+
+        Raises ``SyntaxError`` when the server rejects the query (HTTP 400), ``RuntimeError``
+        for other failures and ``OSError`` when the server cannot be reached, like pyoxigraph.
+        """
+        body = _with_prefixes(bind_values(text, substitutions or {}))
+        status, data = self._request("POST", self._query_url(graph), body=body.encode("utf-8"),
+                                     headers=self._query_headers())
+        if status == 400:
+            raise SyntaxError(_snippet(data, 400))
+        if status >= 300:
+            raise RuntimeError(f"HTTP {status} from {self.query_url}: {_snippet(data)}")
+        return _parse_result(data)
+
+    def _select(self, text: str) -> list[dict[str, Any]]:
+        try:
+            result = self.query(text)
+        except (OSError, RuntimeError, SyntaxError) as exc:
+            raise StoreError(f"query failed: {exc}", path=self.query_url) from None
+        if not isinstance(result, QuerySolutions):
+            raise StoreError("expected a SELECT result", path=self.query_url)
+        names = [v.value for v in result.variables]
+        return [{n: sol[n] for n in names} for sol in result]
+
+    def _count(self, text: str) -> int:
+        rows = self._select(text)
+        return int(rows[0]["n"].value) if rows and rows[0]["n"] is not None else 0
+
+    def named_graphs(self) -> list[NamedNode]:
+        """All named graphs holding triples, sorted by IRI."""
+        rows = self._select("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
+        graphs = [r["g"] for r in rows if isinstance(r["g"], NamedNode)]
+        return sorted(graphs, key=lambda g: g.value)
+
+    def case_graphs(self) -> list[NamedNode]:
+        """The named graphs holding cases (not the concepts or vocabulary graph), sorted."""
+        return self._case_graphs(self.named_graphs())
+
+    def _case_graphs(self, graphs: list[NamedNode]) -> list[NamedNode]:
+        skip = (self.vocabulary_graph, self.concepts_graph)
+        prefix = f"{self.base}graph/"
+        return [g for g in graphs if g not in skip and g.value.startswith(prefix)]
+
+    def contains_graph(self, graph: NamedNode) -> bool:
+        """True when ``graph`` holds at least one triple."""
+        result = self.query(f"ASK {{ GRAPH {graph} {{ ?s ?p ?o }} }}")
+        return bool(result)
+
+    def resolve_graph(self, name: str) -> NamedNode:
+        """A graph IRI from a case key, a case IRI, a graph IRI or ``<iri>``; must exist."""
+        value = name.strip()
+        if value.startswith("<") and value.endswith(">"):
+            value = value[1:-1]
+        case_prefix = f"{self.base}case/"
+        if value.startswith(case_prefix):
+            graph = case_graph_iri(value[len(case_prefix):].split("/")[0], self.base)
+        elif ":" in value and "/" in value:
+            try:
+                graph = NamedNode(value)
+            except ValueError as exc:
+                raise NotFoundError(f"not a graph IRI: {value!r} ({exc})") from None
+        else:
+            graph = case_graph_iri(value, self.base)
+        if not self.contains_graph(graph):
+            raise NotFoundError(f"no graph {graph.value} at {self.query_url}")
+        return graph
+
+    def graph_size(self, graph: NamedNode) -> int:
+        """Number of triples in one graph."""
+        return self._count(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {graph} {{ ?s ?p ?o }} }}")
+
+    def __len__(self) -> int:
+        return self._count("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
+
+    def stats(self) -> dict[str, int]:
+        """The same counts as :meth:`GraphStore.stats`."""
+        out: dict[str, int] = {}
+        for name, text in STATS_QUERIES.items():
+            out[name] = self._count(text)
+        graphs = self.named_graphs()
+        out["case_graphs"] = len(self._case_graphs(graphs))
+        out["concept_triples"] = self.graph_size(self.concepts_graph)
+        out["vocabulary_triples"] = self.graph_size(self.vocabulary_graph)
+        out["named_graphs"] = len(graphs)
+        out["triples"] = len(self)
+        return out
+
+    def iter_quads(self, graph: NamedNode | None = None) -> Iterator[Quad]:
+        """All quads in named graphs, or of one graph."""
+        if graph is not None:
+            result = self.query(f"SELECT ?s ?p ?o WHERE {{ GRAPH {graph} {{ ?s ?p ?o }} }}")
+            assert isinstance(result, QuerySolutions)
+            return iter([Quad(s["s"], s["p"], s["o"], graph) for s in result])
+        result = self.query("SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
+        assert isinstance(result, QuerySolutions)
+        return iter([Quad(s["s"], s["p"], s["o"], s["g"]) for s in result])
+
+    def dump(
+        self,
+        fmt: str,
+        output: IO[bytes] | str | Path | None = None,
+        *,
+        graph: NamedNode | None = None,
+    ) -> bytes | None:
+        """Serialise the server's data like :meth:`GraphStore.dump` (through SPARQL)."""
+        if fmt not in DUMP_FORMATS:
+            raise UsageError(
+                f"unknown dump format {fmt!r}; choose one of {', '.join(DUMP_FORMATS)}"
+            )
+        local = Store()
+        local.extend(self.iter_quads(graph))
+        target = str(output) if isinstance(output, Path) else output
+        rdf_format = DUMP_FORMATS[fmt]
+        prefixes = dict(PREFIXES) if rdf_format in (RdfFormat.TRIG, RdfFormat.TURTLE) else None
+        if rdf_format.supports_datasets and graph is None:
+            return local.dump(target, rdf_format, prefixes=prefixes)
+        if graph is not None:
+            return local.dump(target, rdf_format, from_graph=graph, prefixes=prefixes)
+        triples = local.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }",
+                              use_default_graph_as_union=True)
+        return serialize(triples, target, rdf_format, prefixes=prefixes)  # type: ignore[arg-type]
+
+
+STATS_QUERIES: dict[str, str] = {
+    "cases": "SELECT (COUNT(DISTINCT ?x) AS ?n) { ?x a ?c . "
+    "VALUES ?c { imr:WorkersCompCase imr:HealthPlanCase imr:Case } }",
+    "items": "SELECT (COUNT(DISTINCT ?x) AS ?n) { ?x a imr:DisputedItem }",
+    "upheld": "SELECT (COUNT(DISTINCT ?x) AS ?n) { ?x imr:outcome imr:Upheld }",
+    "overturned": "SELECT (COUNT(DISTINCT ?x) AS ?n) { ?x imr:outcome imr:Overturned }",
+    "partial_authorizations": "SELECT (COUNT(DISTINCT ?x) AS ?n) "
+    "{ ?x a imr:PartiallyAuthorizedItem }",
+    "services": "SELECT (COUNT(DISTINCT ?x) AS ?n) { ?x a imr:Service }",
+    "diagnoses": "SELECT (COUNT(DISTINCT ?x) AS ?n) { ?x a imr:Diagnosis }",
+    "medications": "SELECT (COUNT(DISTINCT ?x) AS ?n) { ?x a imr:Medication }",
+    "guideline_documents": "SELECT (COUNT(DISTINCT ?x) AS ?n) { ?x a imr:GuidelineDocument }",
+    "guideline_sections": "SELECT (COUNT(DISTINCT ?x) AS ?n) { ?x a imr:GuidelineSection }",
+}
+"""The counts of :meth:`GraphStore.stats` (kept in the same order and with the same names)."""
+
+
+def _parse_result(data: bytes) -> QueryResult:
+    """SPARQL JSON results -> QuerySolutions/QueryBoolean; N-Triples -> QueryTriples."""
+    head = data.lstrip()[:1]
+    if head == b"{":
+        return parse_query_results(data, QueryResultsFormat.JSON)
+    # A graph result: load it into a scratch store so callers get a real QueryTriples.
+    local = Store()
+    local.extend(Quad(t.subject, t.predicate, t.object)
+                 for t in parse(data, RdfFormat.N_TRIPLES) if isinstance(t, Triple | Quad))
+    return local.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }")
+
+
+def _snippet(data: bytes, limit: int = 200) -> str:
+    text = " ".join(data.decode("utf-8", "replace").split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def open_backend(
+    store: Path | str | None = None,
+    endpoint: str | None = None,
+    update_endpoint: str | None = None,
+    *,
+    gsp_endpoint: str | None = None,
+    read_only: bool = False,
+    base: str | None = None,
+) -> GraphStore | RemoteStore:
+    """The embedded store at ``store``, or the server at ``endpoint`` when one is given.
+
+    ``$IMR_GRAPH_ENDPOINT`` stands in for ``endpoint`` when no ``--store`` is given either.
+    """
+    if endpoint is None and store is None:
+        endpoint = os.environ.get("IMR_GRAPH_ENDPOINT") or None
+    if endpoint is not None:
+        if store is not None:
+            raise UsageError("give --store or --endpoint, not both")
+        return RemoteStore(endpoint, update_endpoint=update_endpoint, gsp_endpoint=gsp_endpoint,
+                           read_only=read_only, base=base)
+    if update_endpoint is not None or gsp_endpoint is not None:
+        raise UsageError("--update-endpoint and --gsp-endpoint need --endpoint")
+    return GraphStore(store, read_only=read_only, base=base)
+
+
+__all__ = ["QueryBoolean", "RemoteStore", "derive_endpoints", "open_backend"]

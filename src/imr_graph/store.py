@@ -1,0 +1,398 @@
+"""The store: an on-disk Oxigraph (``pyoxigraph.Store``) with one named graph per case.
+
+Location: ``--store DIR``, else ``$IMR_GRAPH_STORE``, else
+``${XDG_DATA_HOME:-~/.local/share}/imr-graph/store`` (:func:`default_store_path`).
+
+* Writing: :meth:`GraphStore.replace_graph` drops a named graph and inserts its new quads in
+  ONE SPARQL update, which Oxigraph runs as one transaction: readers see the old case or the
+  new one, never a half-written case, and a failure leaves the old case in place.
+  :meth:`GraphStore.replace_case` maps a record and replaces its case graph;
+  :meth:`GraphStore.load_vocabulary` replaces ``{base}graph/vocabulary`` the same way.
+* Reading: ``GraphStore(path, read_only=True)`` opens the store read-only (Oxigraph's
+  RocksDB read-only mode, which does not take the write lock), so queries can run while an
+  ingest holds the store. Queries see the union of all named graphs as their default graph;
+  ``graph=`` narrows them to one graph.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any
+
+from pyoxigraph import (
+    DefaultGraph,
+    NamedNode,
+    Quad,
+    QueryBoolean,
+    QuerySolutions,
+    QueryTriples,
+    RdfFormat,
+    Store,
+    Variable,
+)
+
+from .errors import NotFoundError, StoreError
+from .mapping import (
+    PREFIXES,
+    Extra,
+    case_graph_iri,
+    concepts_graph_iri,
+    record_to_quads,
+    resolve_base,
+    vocabulary_graph_iri,
+)
+from .records import Record
+
+QueryResult = QuerySolutions | QueryBoolean | QueryTriples
+
+DUMP_FORMATS: dict[str, RdfFormat] = {
+    "trig": RdfFormat.TRIG,
+    "nq": RdfFormat.N_QUADS,
+    "ttl": RdfFormat.TURTLE,
+    "nt": RdfFormat.N_TRIPLES,
+}
+
+
+def default_store_path() -> Path:
+    """``$IMR_GRAPH_STORE``, else ``${XDG_DATA_HOME:-~/.local/share}/imr-graph/store``."""
+    env = os.environ.get("IMR_GRAPH_STORE")
+    if env:
+        return Path(env).expanduser()
+    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data_home).expanduser() / "imr-graph" / "store"
+
+
+class GraphStore:
+    """An on-disk Oxigraph store holding one named graph per case.
+
+    Use as a context manager so the store is flushed and its lock released::
+
+        with GraphStore("build/demo-store") as store:
+            store.replace_case(record, text)
+    """
+
+    def __init__(
+        self,
+        path: str | Path | None = None,
+        *,
+        read_only: bool = False,
+        base: str | None = None,
+    ) -> None:
+        self.path = Path(path).expanduser() if path is not None else default_store_path()
+        self.read_only = read_only
+        self.base = resolve_base(base)
+        self._store: Store | None = self._open()
+
+    def _open(self) -> Store:
+        if self.read_only:
+            if not self.path.is_dir():
+                raise StoreError(
+                    "no store here; run `imr-graph ingest` first or pass --store",
+                    path=self.path,
+                )
+            # A writer compacting files while we open may make RocksDB see a file vanish
+            # ("Corruption: ... No such file"): that race is transient, so retry a little.
+            error: Exception | None = None
+            for attempt in range(8):
+                try:
+                    return Store.read_only(str(self.path))
+                except (OSError, RuntimeError) as exc:
+                    error = exc
+                    time.sleep(0.05 * (attempt + 1))
+            message = " ".join(str(error).split())
+            raise StoreError(f"cannot open store read-only: {message}", path=self.path)
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            return Store(str(self.path))
+        except OSError as exc:
+            text = str(exc)
+            if "lock" in text.lower():
+                raise StoreError(
+                    "store is in use by another process (an ingest running?); "
+                    "queries can still read it",
+                    path=self.path,
+                ) from None
+            raise StoreError(f"cannot open store: {text}", path=self.path) from None
+
+    # -- life cycle ---------------------------------------------------------------------------
+
+    @property
+    def store(self) -> Store:
+        """The underlying ``pyoxigraph.Store`` (raises if closed)."""
+        if self._store is None:
+            raise StoreError("store is closed", path=self.path)
+        return self._store
+
+    def close(self) -> None:
+        """Flush (when writable) and release the store and its lock."""
+        if self._store is not None:
+            if not self.read_only:
+                self._store.flush()
+            self._store = None
+
+    def __enter__(self) -> GraphStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _writable(self) -> Store:
+        if self.read_only:
+            raise StoreError("store is open read-only", path=self.path)
+        return self.store
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def replace_graph(self, graph: NamedNode, quads: Iterable[Quad]) -> int:
+        """Replace the content of ``graph`` with ``quads`` atomically; returns its triple count.
+
+        Quads must be in ``graph`` or in the concepts graph (``{base}graph/concepts``), whose
+        quads are added (set semantics: adding a triple twice stores it once). Drop and
+        inserts are one SPARQL update, i.e. one Oxigraph transaction: on any error the old
+        graph stays as it was.
+        """
+        store = self._writable()
+        concepts = self.concepts_graph
+        own: dict[str, None] = {}
+        shared: dict[str, None] = {}
+        for q in quads:
+            line = f"{q.subject} {q.predicate} {q.object} ."
+            if q.graph_name == graph:
+                own[line] = None
+            elif q.graph_name == concepts:
+                shared[line] = None
+            else:
+                raise ValueError(f"quad outside graph {graph}: {q}")
+        update = f"DROP SILENT GRAPH {graph}"
+        blocks = [f"GRAPH {g} {{\n" + "\n".join(lines) + "\n}"
+                  for g, lines in ((graph, own), (concepts, shared)) if lines]
+        if blocks:
+            update += " ;\nINSERT DATA {\n" + "\n".join(blocks) + "\n}"
+        try:
+            store.update(update)
+        except (OSError, SyntaxError, RuntimeError) as exc:
+            raise StoreError(f"cannot write graph {graph.value}: {exc}", path=self.path) from None
+        return len(own)
+
+    def replace_case(
+        self,
+        record: Record,
+        text: str,
+        *,
+        ingest_time: datetime | None = None,
+        extra: Extra | None = None,
+    ) -> tuple[NamedNode, int]:
+        """Map ``record`` and replace its case graph; returns (graph IRI, triple count)."""
+        quads = record_to_quads(record, text, self.base, ingest_time=ingest_time, extra=extra)
+        graph = case_graph_iri(record.case_key, self.base)
+        return graph, self.replace_graph(graph, quads)
+
+    def load_vocabulary(self, quads: Iterable[Quad]) -> int:
+        """Replace the vocabulary graph (``{base}graph/vocabulary``) atomically.
+
+        Quads may be given in any graph (or the default graph): they are all put into the
+        vocabulary graph. Returns the number of triples stored.
+        """
+        graph = self.vocabulary_graph
+        moved = (Quad(q.subject, q.predicate, q.object, graph) for q in quads)
+        return self.replace_graph(graph, moved)
+
+    def drop_case(self, case: str) -> int:
+        """Remove one case graph (case key, case IRI or graph IRI); returns triples removed.
+
+        Raises :class:`~imr_graph.errors.NotFoundError` when the store has no such case.
+        """
+        store = self._writable()
+        graph = self.resolve_graph(case)
+        size = self.graph_size(graph)
+        try:
+            store.update(f"DROP GRAPH {graph} ;\n{self._prune_update()}")
+        except (OSError, RuntimeError) as exc:
+            raise StoreError(f"cannot drop {graph.value}: {exc}", path=self.path) from None
+        return size
+
+    def _prune_update(self) -> str:
+        c = self.concepts_graph
+        return (
+            f"DELETE {{ GRAPH {c} {{ ?x ?p ?o }} }} WHERE {{ GRAPH {c} {{ ?x ?p ?o }} "
+            f"FILTER NOT EXISTS {{ GRAPH ?g {{ ?s ?q ?x }} FILTER(?g != {c}) }} }}"
+        )
+
+    def prune_concepts(self) -> int:
+        """Remove concept nodes no case refers to any more; returns triples removed."""
+        store = self._writable()
+        before = len(store)
+        try:
+            store.update(self._prune_update())
+        except (OSError, RuntimeError) as exc:
+            raise StoreError(f"cannot prune concepts: {exc}", path=self.path) from None
+        return before - len(store)
+
+    def update(self, text: str) -> None:
+        """Run a SPARQL Update (the explicit write path; never reaches the network)."""
+        from .queries import check_update
+
+        check_update(text)
+        try:
+            self._writable().update(text, prefixes=PREFIXES)
+        except SyntaxError as exc:
+            from .errors import QueryError
+
+            from .queries import _syntax_message
+
+            raise QueryError(f"update: {_syntax_message(str(exc))}") from None
+        except (OSError, RuntimeError) as exc:
+            raise StoreError(f"update failed: {exc}", path=self.path) from None
+
+    # -- reading ------------------------------------------------------------------------------
+
+    @property
+    def concepts_graph(self) -> NamedNode:
+        """``{base}graph/concepts``."""
+        return concepts_graph_iri(self.base)
+
+    @property
+    def vocabulary_graph(self) -> NamedNode:
+        """``{base}graph/vocabulary``."""
+        return vocabulary_graph_iri(self.base)
+
+    def named_graphs(self) -> list[NamedNode]:
+        """All named graphs, sorted by IRI."""
+        graphs = [g for g in self.store.named_graphs() if isinstance(g, NamedNode)]
+        return sorted(graphs, key=lambda g: g.value)
+
+    def case_graphs(self) -> list[NamedNode]:
+        """The named graphs holding cases (not the concepts or vocabulary graph), sorted."""
+        skip = (self.vocabulary_graph, self.concepts_graph)
+        prefix = f"{self.base}graph/"
+        return [g for g in self.named_graphs() if g not in skip and g.value.startswith(prefix)]
+
+    def resolve_graph(self, name: str) -> NamedNode:
+        """A graph IRI from a case key, a case IRI, a graph IRI or ``<iri>``; must exist."""
+        value = name.strip()
+        if value.startswith("<") and value.endswith(">"):
+            value = value[1:-1]
+        case_prefix = f"{self.base}case/"
+        if value.startswith(case_prefix):
+            graph = case_graph_iri(value[len(case_prefix) :].split("/")[0], self.base)
+        elif ":" in value and "/" in value:
+            try:
+                graph = NamedNode(value)
+            except ValueError as exc:
+                raise NotFoundError(f"not a graph IRI: {value!r} ({exc})") from None
+        else:
+            graph = case_graph_iri(value, self.base)
+        if not self.store.contains_named_graph(graph):
+            hint = "" if self.case_graphs() else " (the store has no cases)"
+            raise NotFoundError(f"no graph {graph.value} in store {self.path}{hint}")
+        return graph
+
+    def graph_size(self, graph: NamedNode | DefaultGraph) -> int:
+        """Number of triples in one graph."""
+        return sum(1 for _ in self.store.quads_for_pattern(None, None, None, graph))
+
+    def __len__(self) -> int:
+        return len(self.store)
+
+    def query(
+        self,
+        text: str,
+        *,
+        substitutions: dict[str, Any] | None = None,
+        graph: NamedNode | None = None,
+    ) -> QueryResult:
+        """Run a SPARQL query: union default graph, or only ``graph`` when given.
+
+        ``substitutions`` binds variables (by name, without ``?``) to RDF terms; the
+        query text is never edited. Errors propagate as pyoxigraph raises them
+        (``SyntaxError``, ``RuntimeError``, ``OSError``); :mod:`imr_graph.queries` turns
+        them into :class:`~imr_graph.errors.QueryError`.
+        """
+        subs = {Variable(k): v for k, v in (substitutions or {}).items()}
+        kwargs: dict[str, Any] = {"prefixes": PREFIXES, "substitutions": subs or None}
+        if graph is None:
+            kwargs["use_default_graph_as_union"] = True
+        else:
+            kwargs["default_graph"] = graph
+        return self.store.query(text, **kwargs)
+
+    def stats(self) -> dict[str, int]:
+        """Counts: cases, items by outcome, shared concepts, graphs and triples."""
+        counts = {
+            "cases": "SELECT (COUNT(DISTINCT ?x) AS ?n) { ?x a ?c . "
+            "VALUES ?c { imr:WorkersCompCase imr:HealthPlanCase imr:Case } }",
+            "items": "SELECT (COUNT(DISTINCT ?x) AS ?n) { ?x a imr:DisputedItem }",
+            "upheld": "SELECT (COUNT(DISTINCT ?x) AS ?n) { ?x imr:outcome imr:Upheld }",
+            "overturned": "SELECT (COUNT(DISTINCT ?x) AS ?n) { ?x imr:outcome imr:Overturned }",
+            "partial_authorizations": "SELECT (COUNT(DISTINCT ?x) AS ?n) "
+            "{ ?x a imr:PartiallyAuthorizedItem }",
+            "services": "SELECT (COUNT(DISTINCT ?x) AS ?n) { ?x a imr:Service }",
+            "diagnoses": "SELECT (COUNT(DISTINCT ?x) AS ?n) { ?x a imr:Diagnosis }",
+            "medications": "SELECT (COUNT(DISTINCT ?x) AS ?n) { ?x a imr:Medication }",
+            "guideline_documents": "SELECT (COUNT(DISTINCT ?x) AS ?n) "
+            "{ ?x a imr:GuidelineDocument }",
+            "guideline_sections": "SELECT (COUNT(DISTINCT ?x) AS ?n) "
+            "{ ?x a imr:GuidelineSection }",
+        }
+        out: dict[str, int] = {}
+        for name, text in counts.items():
+            rows = list(self.query(text))  # type: ignore[arg-type]
+            out[name] = int(rows[0]["n"].value) if rows else 0
+        out["case_graphs"] = len(self.case_graphs())
+        out["concept_triples"] = self.graph_size(self.concepts_graph)
+        out["vocabulary_triples"] = self.graph_size(self.vocabulary_graph)
+        out["named_graphs"] = len(self.named_graphs())
+        out["triples"] = len(self.store)
+        return out
+
+    def dump(
+        self,
+        fmt: str,
+        output: IO[bytes] | str | Path | None = None,
+        *,
+        graph: NamedNode | None = None,
+    ) -> bytes | None:
+        """Serialise the store (``trig``/``nq``: all graphs; ``ttl``/``nt``: one graph).
+
+        Triple formats write ``graph`` when given, else the union of all graphs (named
+        graphs merged). Returns bytes when ``output`` is None.
+        """
+        try:
+            rdf_format = DUMP_FORMATS[fmt]
+        except KeyError:
+            from .errors import UsageError
+
+            raise UsageError(
+                f"unknown dump format {fmt!r}; choose one of {', '.join(DUMP_FORMATS)}"
+            ) from None
+        target = str(output) if isinstance(output, Path) else output
+        prefixes = dict(PREFIXES)
+        if rdf_format.supports_datasets and graph is None:
+            return self.store.dump(target, rdf_format, prefixes=_prefixes_for(rdf_format,
+                                                                              prefixes))
+        if graph is not None:
+            return self.store.dump(target, rdf_format, from_graph=graph,
+                                   prefixes=_prefixes_for(rdf_format, prefixes))
+        from pyoxigraph import serialize
+
+        triples = self.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }")
+        return serialize(triples, target, rdf_format,  # type: ignore[arg-type]
+                         prefixes=_prefixes_for(rdf_format, prefixes))
+
+    def iter_quads(self, graph: NamedNode | None = None) -> Iterator[Quad]:
+        """All quads of the store, or of one graph."""
+        return iter(self.store.quads_for_pattern(None, None, None, graph))
+
+
+def _prefixes_for(fmt: RdfFormat, prefixes: dict[str, str]) -> dict[str, str] | None:
+    return prefixes if fmt in (RdfFormat.TRIG, RdfFormat.TURTLE) else None

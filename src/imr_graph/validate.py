@@ -1,0 +1,149 @@
+"""Validation: check case graphs against the SHACL shapes (``ontology/shapes.ttl``) with pyshacl.
+
+All case graphs (plus the shared concepts graph and the ontology, for subclass relations) are
+validated in one pyshacl run; each violation is attributed to the case whose IRIs contain
+its focus node (``{base}case/{key}/…`` or ``{base}graph/{key}``), or to ``concepts`` for a
+shared concept node.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from urllib.parse import unquote
+
+from pyoxigraph import NamedNode, Quad, RdfFormat, serialize
+
+from .resources import ontology_file
+from .store import GraphStore
+
+SH = "http://www.w3.org/ns/shacl#"
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One SHACL result: which case, which node and property, and why."""
+
+    case: str
+    focus: str
+    path: str | None
+    message: str
+    severity: str = "Violation"
+
+    def line(self) -> str:
+        """One line for the terminal."""
+        where = f" {self.path}" if self.path else ""
+        return f"{self.case}: {self.focus}{where}: {self.message}"
+
+
+@dataclass
+class Report:
+    """The outcome of a validation run."""
+
+    cases: int
+    violations: list[Violation] = field(default_factory=list)
+
+    @property
+    def conforms(self) -> bool:
+        """True when nothing violates the shapes."""
+        return not self.violations
+
+    @property
+    def failing_cases(self) -> int:
+        """Number of distinct cases with at least one violation."""
+        return len({v.case for v in self.violations if v.case != "concepts"})
+
+
+@lru_cache(maxsize=1)
+def _shapes_and_ontology() -> tuple[object, object]:
+    import rdflib
+
+    shapes = rdflib.Graph().parse(ontology_file("shapes.ttl"), format="turtle")
+    ontology = rdflib.Graph().parse(ontology_file("imr.ttl"), format="turtle")
+    return shapes, ontology
+
+
+def validate_quads(quads: Iterable[Quad], base: str, cases: int | None = None) -> Report:
+    """Validate quads (any graphs, merged) against the shapes."""
+    import pyshacl
+    import rdflib
+
+    triples = [q.triple for q in quads]
+    data = rdflib.Graph()
+    if triples:
+        data.parse(data=serialize(triples, format=RdfFormat.N_TRIPLES), format="nt")
+    shapes, ontology = _shapes_and_ontology()
+    _conforms, results, _text = pyshacl.validate(
+        data,
+        shacl_graph=shapes,
+        ont_graph=ontology,
+        inference="none",
+        allow_warnings=True,
+    )
+    violations = sorted(_violations(results, base), key=lambda v: (v.case, v.focus, v.path or ""))
+    if cases is None:
+        cases = len({t.subject for t in triples if _is_case(t, base)})
+    return Report(cases=cases, violations=violations)
+
+
+def validate_store(store: GraphStore, graphs: list[NamedNode] | None = None) -> Report:
+    """Validate the store's case graphs (or only ``graphs``) with the shared concepts."""
+    case_graphs = graphs if graphs is not None else store.case_graphs()
+    quads: list[Quad] = []
+    for g in [*case_graphs, store.concepts_graph]:
+        quads.extend(store.iter_quads(g))
+    return validate_quads(quads, store.base, cases=len(case_graphs))
+
+
+def _is_case(t: object, base: str) -> bool:
+    from pyoxigraph import Triple
+
+    assert isinstance(t, Triple)
+    return (
+        t.predicate.value == "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+        and isinstance(t.object, NamedNode)
+        and t.object.value.endswith(("#WorkersCompCase", "#HealthPlanCase"))
+    )
+
+
+def case_of(iri: str, base: str) -> str:
+    """The case key a node IRI belongs to, or ``concepts`` for shared nodes."""
+    for prefix in (f"{base}case/", f"{base}graph/"):
+        if iri.startswith(prefix):
+            return unquote(iri[len(prefix) :].split("/")[0])
+    return "concepts"
+
+
+def _violations(results: object, base: str) -> list[Violation]:
+    import rdflib
+
+    assert isinstance(results, rdflib.Graph)
+    sh = rdflib.Namespace(SH)
+    out: list[Violation] = []
+    for result in results.subjects(rdflib.RDF.type, sh.ValidationResult):
+        focus = str(results.value(result, sh.focusNode))
+        path = results.value(result, sh.resultPath)
+        message = results.value(result, sh.resultMessage)
+        severity = results.value(result, sh.resultSeverity)
+        out.append(
+            Violation(
+                case=case_of(focus, base),
+                focus=_short(focus, base),
+                path=_short(str(path), base) if path is not None else None,
+                message=" ".join(str(message or "does not conform").split()),
+                severity=str(severity).rsplit("#", 1)[-1] if severity else "Violation",
+            )
+        )
+    return out
+
+
+def _short(iri: str, base: str) -> str:
+    from .mapping import PREFIXES
+
+    if iri.startswith(base):
+        return iri[len(base) :]
+    for prefix, ns in PREFIXES.items():
+        if iri.startswith(ns):
+            return f"{prefix}:{iri[len(ns):]}"
+    return iri

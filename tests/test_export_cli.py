@@ -1,0 +1,159 @@
+"""``imr-graph export`` and ``imr-graph report``, the viewer page data and the report data."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import networkx as nx
+import pytest
+from typer.testing import CliRunner
+
+from imr_graph.cli import app
+from imr_graph.export import project
+from imr_graph.report import CHARTS, report_data, report_html
+from imr_graph.viewer import path_to_url, viewer_data, viewer_html
+
+from .conftest import example_letters
+from .export_fixtures import example_records, examples_store
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("export") / "store"
+    examples_store(path).close()
+    return path
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.mark.parametrize("fmt", ["graphml", "gexf", "json", "cytoscape", "dot", "html"])
+def test_export_each_format(store_path: Path, tmp_path: Path, fmt: str) -> None:
+    out = tmp_path / f"graph.{fmt}"
+    code, _, err = run("export", "--store", str(store_path), "--format", fmt, "--out", str(out))
+    assert code == 0, err
+    assert re.search(r"exported whole graph: \d+ nodes, \d+ edges as " + fmt, err)
+    text = out.read_text(encoding="utf-8")
+    nodes = int(re.search(r"(\d+) nodes", err).group(1))
+    if fmt == "json":
+        assert len(json.loads(text)["nodes"]) == nodes
+    elif fmt == "cytoscape":
+        assert len(json.loads(text)["elements"]["nodes"]) == nodes
+    elif fmt == "graphml":
+        assert nx.read_graphml(out).number_of_nodes() == nodes
+    elif fmt == "dot":
+        assert text.startswith("digraph")
+    elif fmt == "html":
+        assert text.startswith("<!DOCTYPE html>")
+
+
+def test_export_to_stdout_and_case(store_path: Path) -> None:
+    key = example_records()[0].case_key
+    code, out, err = run("export", "--store", str(store_path), "--case", key, "-f", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    cases = [n for n in data["nodes"] if n["type"] == "WorkersCompCase"]
+    assert [c["id"].rsplit("/", 1)[1] for c in cases] == [key]
+
+
+def test_export_size_guard(store_path: Path) -> None:
+    code, _, err = run("export", "--store", str(store_path), "-f", "html", "--max-nodes", "10")
+    assert code == 2
+    assert "over the --max-nodes limit of 10 for html" in err
+    assert "--service" in err and err.count("\n") == 1
+
+
+def test_export_errors(store_path: Path) -> None:
+    code, _, err = run("export", "--store", str(store_path), "--service", "x", "--case", "y")
+    assert code == 2 and "at most one" in err
+    code, _, err = run("export", "--store", str(store_path), "--query", "SELECT * {?s ?p ?o}")
+    assert code == 2 and "CONSTRUCT" in err
+    code, _, err = run("export", "--store", str(store_path / "missing"))
+    assert code == 2 and "no store" in err
+
+
+def test_viewer_data_has_source_link_and_outcomes(store_path: Path) -> None:
+    from imr_graph.store import GraphStore
+
+    with GraphStore(store_path, read_only=True) as gs:
+        graph = project(gs.iter_quads())
+    data = viewer_data(graph)
+    cases = [n for n in data["nodes"] if n["type"] == "WorkersCompCase"]
+    assert len(cases) == 2
+    urls = sorted(c["source"] for c in cases)
+    assert urls == sorted(Path(p).resolve().as_uri() for p in example_letters())
+    outcomes = {i.outcome for r in example_records() for i in r.items}
+    assert {e["outcome"] for e in data["edges"] if e["outcome"]} == outcomes
+    assert sum(t["count"] for t in data["types"]) == graph.number_of_nodes()
+    page = viewer_html(graph, title="a <b> title")
+    assert "a &lt;b&gt; title" in page
+    # nothing that loads from elsewhere
+    assert not re.search(r'(src|href)\s*=\s*"(https?:)?//', page)
+    embedded = re.search(r'<script id="graph-data" type="application/json">(.*?)</script>',
+                         page, re.S).group(1)
+    assert "</" not in embedded
+    assert len(json.loads(embedded)["nodes"]) == graph.number_of_nodes()
+
+
+def test_path_to_url() -> None:
+    assert path_to_url("/data/x.pdf") == "file:///data/x.pdf"
+    assert path_to_url("file:///a/b.txt") == "file:///a/b.txt"
+    assert path_to_url("https://example.org/x.pdf") is None
+    assert path_to_url("not a path") is None
+
+
+def test_report_data_matches_records(store_path: Path) -> None:
+    from imr_graph.store import GraphStore
+
+    records = example_records()
+    items = [i for r in records for i in r.items]
+    with GraphStore(store_path, read_only=True) as gs:
+        data = report_data(gs)
+    s = data["summary"]
+    assert s["cases"] == len(records) and s["items"] == len(items)
+    assert s["upheld"] == sum(i.outcome == "Upheld" for i in items)
+    assert s["overturned"] == sum(i.outcome == "Overturned" for i in items)
+    assert s["partial"] == sum(i.authorized is not None or i.original_request is not None
+                               for i in items)
+    services = {r["service_name"]: r["items"] for r in data["services"]}
+    assert services == {" ".join(i.request.split()).lower(): 1 for i in items}
+    months = {r["month"]: r["items"] for r in data["month"]}
+    expected: dict[str, int] = {}
+    for r in records:
+        if r.decision_date:
+            from imr_graph.mapping import date_literal
+
+            month = date_literal(r.decision_date).value[:7]
+            expected[month] = expected.get(month, 0) + len(r.items)
+    assert months == expected
+    specialties = {r["specialty"] for r in data["specialty"]}
+    assert specialties == {sp.lower() for r in records for sp in r.reviewer.specialties}
+    for chart in CHARTS:
+        for row in data[chart.key]:
+            if "rate" in row:
+                assert row["rate"] == pytest.approx(row["overturned"] / row["items"])
+
+
+def test_report_html_and_command(store_path: Path, tmp_path: Path) -> None:
+    code, out, err = run("report", "--store", str(store_path), "--out", str(tmp_path / "rep"))
+    assert code == 0, err
+    path = tmp_path / "rep" / "index.html"
+    assert f"report -> {path}" in out
+    page = path.read_text(encoding="utf-8")
+    for chart in CHARTS:
+        assert f'id="{chart.key}" data-query="{chart.query}"' in page
+    assert "<script" not in page
+    assert not re.search(r'(src|href)\s*=\s*"(https?:)?//', page)
+
+
+def test_report_html_escapes_and_handles_empty() -> None:
+    page = report_html({"summary": {}, "services": [
+        {"service_name": "<x> & y", "items": 2, "upheld": 1, "overturned": 1, "cases": 2}]})
+    assert "&lt;x&gt; &amp; y" in page and "<x>" not in page
+    assert page.count('class="empty"') == len(CHARTS) - 1 + 1  # other charts + partial
