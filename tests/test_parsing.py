@@ -189,12 +189,12 @@ def test_old_layouts_are_refused_clearly() -> None:
         parse_text(old, path="old.txt")
     older = ("MAXIMUS FEDERAL SERVICES, INC.\nIndependent Medical Review\nDOCUMENTS REVIEWED\n"
              "IMR DECISION(S) AND RATIONALE(S)\n")
-    with pytest.raises(UnsupportedLayoutError, match="old2.txt: layout not supported"):
+    with pytest.raises(UnsupportedLayoutError, match=r"old2\.txt: layout not supported"):
         parse_text(older, path="old2.txt")
 
 
 def test_not_a_letter_and_missing_section() -> None:
-    with pytest.raises(NotALetterError, match="notes.txt: not an IMR determination letter"):
+    with pytest.raises(NotALetterError, match=r"notes\.txt: not an IMR determination letter"):
         parse_text("Shopping list\nmilk\neggs\n", path="notes.txt")
     text = read_document(example_letters()[1]).text
     cut = text[: text.index("IMR ISSUES")]

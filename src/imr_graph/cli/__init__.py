@@ -69,9 +69,13 @@ def run() -> None:  # pragma: no cover - console entry point alias
     app()
 
 
-# Command modules register themselves on ``app`` when imported. Each area owns one module.
+# Command modules register themselves on ``app`` when imported. Each area owns one module;
+# the import order is the order of ``--help``, so it is kept by hand.
+# isort: off
 from . import parse as _parse  # noqa: E402,F401
 from . import graph as _graph  # noqa: E402,F401
 from . import export as _export  # noqa: E402,F401
 from . import serve as _serve  # noqa: E402,F401
 from . import vocab as _vocab  # noqa: E402,F401
+from . import dmhc as _dmhc  # noqa: E402,F401
+# isort: on
