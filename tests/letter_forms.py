@@ -18,8 +18,23 @@ HEADINGS = (
 )
 
 
+def _mark_item_starts(text: str) -> str:
+    """Put a blank line before each item block (PDFium text has no blank lines)."""
+    from imr_graph.errors import ImrGraphError
+    from imr_graph.parsing import parse_text
+
+    try:
+        starts = [i.span[0] for i in parse_text(text).items if i.span]
+    except ImrGraphError:
+        return text
+    for start in sorted(starts, reverse=True):
+        text = text[:start] + "\n\n" + text[start:]
+    return text
+
+
 def paragraphs(text: str) -> list[str]:
-    """Split canonical text into paragraphs (blank lines / page breaks), unwrapped."""
+    """Split canonical text into paragraphs (blank lines, headings, item blocks), unwrapped."""
+    text = _mark_item_starts(text)
     text = text.replace("\n\f", "\n").replace("\f", "\n")  # breaks can fall mid-paragraph
     for h in HEADINGS:
         text = re.sub(r"\s*" + r"\s+".join(map(re.escape, h.split())) + r"\s*", f"\n\n{h}\n\n", text)

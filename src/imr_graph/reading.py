@@ -9,8 +9,8 @@ kind of input:
   marks, table pipes and separator rows, HTML entities;
 * nothing else is changed: hard line wraps stay, so offsets match what a reader sees.
 
-PDFs are read with pypdf (with ``cryptography`` for AES): the DWC letters are encrypted with
-an empty user password and open without one; a PDF that needs a real password is an error.
+PDFs are read with PDFium (pypdfium2): the DWC letters are AES-encrypted with an empty user
+password and open without one; a PDF that needs a real password is an error.
 """
 
 from __future__ import annotations
@@ -79,29 +79,38 @@ def document_from_bytes(data: bytes, path: str) -> Document:
 
 
 def pdf_text(data: bytes, path: str) -> str:
-    """Extract a PDF's text, pages joined by form feeds."""
-    import io
+    """Extract a PDF's text with PDFium (pypdfium2), pages joined by form feeds.
 
-    import pypdf
-    from pypdf.errors import PdfReadError
+    PDFium opens the AES-encrypted DWC letters (empty user password) and is about ten times
+    faster than pure-Python extraction. Its soft-hyphen marker (U+FFFE, a hyphen at a line
+    break) becomes ``-``; every page ends with a newline so a page break never glues the
+    last line of one page to the first of the next.
+    """
+    import pypdfium2 as pdfium
 
     try:
-        reader = pypdf.PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
+        doc = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        reason = str(exc)
+        if "password" in reason.lower():
+            raise PdfError("PDF is protected by a password", path=path) from exc
+        raise PdfError(f"broken PDF ({reason})", path=path) from exc
+    pages: list[str] = []
+    try:
+        for i in range(len(doc)):
+            page = doc[i]
+            textpage = page.get_textpage()
             try:
-                ok = reader.decrypt("")
-            except Exception as exc:  # missing crypto backend, unknown algorithm
-                raise PdfError(f"cannot decrypt PDF ({exc})", path=path) from exc
-            if not ok:
-                raise PdfError("PDF is protected by a password", path=path)
-        pages = [page.extract_text() or "" for page in reader.pages]
-    except PdfError:
-        raise
-    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
-        raise PdfError(f"broken PDF ({type(exc).__name__}: {exc})", path=path) from exc
-    except Exception as exc:  # pypdf raises a wide range on corrupt files
-        raise PdfError(f"broken PDF ({type(exc).__name__}: {exc})", path=path) from exc
-    text = "\f".join(normalise_newlines(t) for t in pages)
+                text = normalise_newlines(textpage.get_text_range()).replace("\ufffe", "-")
+            finally:
+                textpage.close()
+                page.close()
+            pages.append(text if text.endswith("\n") or not text else text + "\n")
+    except pdfium.PdfiumError as exc:
+        raise PdfError(f"broken PDF ({exc})", path=path) from exc
+    finally:
+        doc.close()
+    text = "\f".join(pages)
     if not text.strip():
         raise PdfError("PDF has no extractable text (scanned image?)", path=path)
     return text
