@@ -170,25 +170,37 @@ def query_plan() -> list[dict]:
     return plan
 
 
-def bench_queries(store: str, plan: list[dict], repeat: int) -> dict:
-    """p50/p95 seconds of every canned query on the store (read-only)."""
+def child_query(store: str, name: str, params: str, repeat: int) -> dict:
+    """Run one canned query ``repeat`` times on the store (read-only); all times."""
     from imr_graph.queries import canned_queries, run_query
     from imr_graph.store import GraphStore
 
-    canned = canned_queries()
-    out: dict[str, dict] = {}
+    q = canned_queries()[name]
+    times, rows = [], 0
     with GraphStore(store, read_only=True) as gs:
-        for job in plan:
-            if "skip" in job:
-                out[job["name"]] = {"skipped": job["skip"]}
-                continue
-            times, rows = [], 0
-            for _ in range(repeat):
-                t = time.perf_counter()
-                rows = len(list(run_query(gs, canned[job["name"]], job["params"])))
-                times.append(time.perf_counter() - t)
-            out[job["name"]] = {"p50": _pct(times, 0.5), "p95": _pct(times, 0.95),
-                                "rows": rows, "runs": repeat}
+        for _ in range(repeat):
+            t = time.perf_counter()
+            rows = len(list(run_query(gs, q, json.loads(params))))
+            times.append(time.perf_counter() - t)
+    return {"times": times, "rows": rows}
+
+
+def bench_queries(store: str, plan: list[dict], repeat: int, cap: float) -> dict:
+    """p50/p95 seconds of every canned query, each in a child process killed after ``cap``."""
+    out: dict[str, dict] = {}
+    for job in plan:
+        if "skip" in job:
+            out[job["name"]] = {"skipped": job["skip"]}
+            continue
+        try:
+            r = _child(["_query", store, job["name"], json.dumps(job["params"]), str(repeat)],
+                       timeout=cap)
+        except subprocess.TimeoutExpired:
+            out[job["name"]] = {"capped": True, "cap_seconds": cap}
+            print(f"  query {job['name']}: over the {cap:.0f}s cap", flush=True)
+            continue
+        out[job["name"]] = {"p50": _pct(r["times"], 0.5), "p95": _pct(r["times"], 0.95),
+                            "rows": r["rows"], "runs": repeat}
     return out
 
 
@@ -338,6 +350,8 @@ def main() -> None:
     ap.add_argument("--sizes", default="1000,10000", help="comma-separated letter counts")
     ap.add_argument("--jobs", type=int, default=0, help="worker processes (default: cores)")
     ap.add_argument("--repeat", type=int, default=5, help="runs per query")
+    ap.add_argument("--query-cap", type=float, default=60.0,
+                    help="seconds per canned query (all its runs) before it is reported capped")
     ap.add_argument("--rdflib-sizes", default="", help="sizes to run rdflib at (default: smallest)")
     ap.add_argument("--rdflib-cap", type=float, default=300.0, help="seconds for all rdflib work")
     ap.add_argument("--pdf-python", default=None, help="a Python with pypdfium2 and pymupdf")
@@ -394,9 +408,12 @@ def main() -> None:
               f"our write path / bulk = {entry['ratios']['write_path_vs_bulk_load']:.2f}x, "
               f"whole ingest / bulk = {entry['ratios']['whole_ingest_vs_bulk_load']:.2f}x",
               flush=True)
-        entry["queries"] = bench_queries(str(store), plan, args.repeat)
-        worst = max((q["p50"], k) for k, q in entry["queries"].items() if "p50" in q)
-        print(f"[{n}] queries: slowest p50 {worst[0]:.3f}s ({worst[1]})", flush=True)
+        entry["queries"] = bench_queries(str(store), plan, args.repeat, args.query_cap)
+        worst = max(((q["p50"], k) for k, q in entry["queries"].items() if "p50" in q),
+                    default=(float("nan"), "-"))
+        capped = [k for k, q in entry["queries"].items() if q.get("capped")]
+        print(f"[{n}] queries: slowest p50 {worst[0]:.3f}s ({worst[1]}); "
+              f"over the cap: {', '.join(capped) or 'none'}", flush=True)
         if n in rdflib_sizes:
             rd = bench_rdflib(nq, plan, args.rdflib_cap, min(args.repeat, 3), work)
             entry["rdflib"] = rd
@@ -434,6 +451,8 @@ if __name__ == "__main__":
         print(json.dumps(child_ingest(sys.argv[2], sys.argv[3], int(sys.argv[4]))))
     elif len(sys.argv) > 1 and sys.argv[1] == "_bulk":
         print(json.dumps(child_bulk(sys.argv[2], sys.argv[3])))
+    elif len(sys.argv) > 1 and sys.argv[1] == "_query":
+        print(json.dumps(child_query(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))))
     elif len(sys.argv) > 1 and sys.argv[1] == "_rdflib":
         child_rdflib(sys.argv[2], sys.argv[3], sys.argv[4])
     else:

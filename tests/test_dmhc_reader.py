@@ -130,7 +130,9 @@ def test_tab_separated_lowercase_headers_and_cp1252() -> None:
 
 
 def test_utf8_bom_header() -> None:
-    data = "\ufeffReferenceID,ReportYear,Determination,TreatmentCategory\nA-1,2005,Upheld,Orthopedic\n"
+    data = (
+        "\ufeffReferenceID,ReportYear,Determination,TreatmentCategory\nA-1,2005,Upheld,Orthopedic\n"
+    )
     f = parse_dmhc_bytes(data.encode("utf-8"))
     assert f.columns["reference_id"] == "ReferenceID"
     assert [c.reference_id for c in f.cases] == ["A-1"]

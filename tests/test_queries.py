@@ -309,6 +309,9 @@ def test_graph_narrows_to_one_case(examples: GraphStore) -> None:
     assert int(next(iter(run_query(examples, q)))["n"].value) == 2  # type: ignore[call-overload]
     one = run_query(examples, q, graph=A)
     assert int(next(iter(one))["n"].value) == 1  # type: ignore[call-overload]
+    states = run_query(examples, resolve_query("overturn-rate-by-state"), graph=A)
+    assert [s["state"].value for s in states] == [  # type: ignore[union-attr]
+        "california", "connecticut", "virginia"]  # labels come from the concepts graph
 
 
 # -- formats --------------------------------------------------------------------------------------

@@ -1,14 +1,19 @@
 """Loading a DMHC health-plan IMR CSV into the store: file -> cases -> quads -> case graphs.
 
 :func:`ingest_dmhc` reads the file (:func:`imr_graph.dmhc.read_dmhc`), maps every readable
-row (:func:`imr_graph.dmhc_mapping.case_to_quads`) and writes one named graph per case.
-Cases new to the store are written in batches, one transaction per batch (a failure leaves
-earlier batches stored and nothing of the failing one); a case already in the store is
-replaced atomically on its own (:meth:`~imr_graph.store.GraphStore.replace_graph`). So
-re-running the same file replaces every case graph and duplicates nothing. Unreadable rows
-are returned as :class:`~imr_graph.dmhc.RowError` and never reach the store.
+row (:func:`imr_graph.dmhc_mapping.case_to_quads`) and writes one named graph per case:
 
-:func:`load_category_mappings` reads the SKOS mappings from ``ontology/dmhc.ttl``.
+1. ``ontology/dmhc.ttl`` replaces the DMHC vocabulary graph (``{base}vocabulary/dmhc``);
+2. the concepts the rows use are added to the shared concepts graph in one transaction;
+3. cases new to the store are written in batches, one transaction per batch (a failure
+   leaves earlier batches stored and nothing of the failing one); a case already in the
+   store is replaced atomically on its own (:meth:`~imr_graph.store.GraphStore.replace_graph`);
+   a case already written from the same file (same SHA-256) by the same reader and mappings
+   is skipped unless ``force``.
+
+So re-running the same file duplicates nothing. Unreadable rows are returned as
+:class:`~imr_graph.dmhc.RowError` and never reach the store. :func:`load_category_mappings`
+reads the SKOS mappings from ``ontology/dmhc.ttl``.
 """
 
 from __future__ import annotations
@@ -25,7 +30,6 @@ from pyoxigraph import NamedNode, Quad, RdfFormat, parse, serialize
 
 from .dmhc import READER_VERSION, DmhcFile, RowError, read_dmhc
 from .dmhc_mapping import (
-    VOCAB,
     CategoryMappings,
     CsvSource,
     case_to_quads,
@@ -33,7 +37,7 @@ from .dmhc_mapping import (
     dmhc_vocabulary_graph_iri,
 )
 from .errors import StoreError
-from .mapping import IMR, PREFIXES, RDF, SKOS, case_graph_iri, source_iri
+from .mapping import PREFIXES, SKOS, case_graph_iri, concepts_graph_iri, source_iri
 from .resources import ontology_file
 from .store import GraphStore
 
@@ -74,22 +78,14 @@ def mapping_version(mappings: CategoryMappings) -> str:
     return f"{READER_VERSION}+map.{digest}"
 
 
-def vocabulary_quads(store: GraphStore, table: DmhcFile) -> list[Quad]:
-    """The new content of the DMHC vocabulary graph: ``dmhc.ttl``, the concepts ``table``
-    uses, and the concepts earlier files put there (so loading file B keeps file A's)."""
+def vocabulary_quads(store: GraphStore) -> list[Quad]:
+    """``ontology/dmhc.ttl`` (terms, schemes, every mapping) in the DMHC vocabulary graph."""
     graph = dmhc_vocabulary_graph_iri(store.base)
-    quads: dict[Quad, None] = {}
     with open(ontology_file("dmhc.ttl"), "rb") as fh:
-        for t in parse(fh, format=RdfFormat.TURTLE):
-            quads[Quad(t.subject, t.predicate, t.object, graph)] = None
-    keep = {RDF + "type", *(SKOS + p for p in ("prefLabel", "inScheme", "broader", "topConceptOf"))}
-    keep |= {IMR + "minAge", IMR + "maxAge"}
-    for q in store.store.quads_for_pattern(None, None, None, graph):
-        if q.predicate.value in keep and q.subject.value.startswith(VOCAB):
-            quads[q] = None
-    for q in concept_quads(table.cases, graph):
-        quads[q] = None
-    return list(quads)
+        return [
+            Quad(t.subject, t.predicate, t.object, graph)
+            for t in parse(fh, format=RdfFormat.TURTLE)
+        ]
 
 
 def stored_versions(store: GraphStore, sha256: str) -> dict[str, str]:
@@ -186,7 +182,13 @@ def store_cases(
         columns=dict(table.columns),
     )
     raw = store.store
-    store.replace_graph(dmhc_vocabulary_graph_iri(store.base), vocabulary_quads(store, table))
+    store.replace_graph(dmhc_vocabulary_graph_iri(store.base), vocabulary_quads(store))
+    # The concepts the cases use, added to the shared concepts graph in one transaction.
+    concepts = concept_quads(table.cases, concepts_graph_iri(store.base), maps)
+    try:
+        raw.load(serialize(concepts, format=RdfFormat.N_QUADS), format=RdfFormat.N_QUADS)
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise StoreError(f"cannot write concepts: {exc}", path=store.path) from None
     done_before = {} if force else stored_versions(store, table.sha256)
     pending: list[Quad] = []
     pending_cases = 0

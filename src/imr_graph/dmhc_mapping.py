@@ -18,11 +18,12 @@ namespace ``https://w3id.org/imr-graph/vocab/`` like the service categories)::
     vocab/dmhc-diagnosis/{cat}[/{sub}]  diagnosis category / sub-category
     vocab/age-range/{label}             age band ("65+" -> ``65plus``)
 
-Every concept a case uses is described inside the case graph too (type, label, scheme,
-broader, and its SKOS mapping to a service category when it has one), so one case graph is
-self-contained and exports readably. ``mappings`` (from ``ontology/dmhc.ttl``, loaded by
-:mod:`imr_graph.dmhc_ingest`) decides ``imr:comparableServiceCategory`` on the item: the
-mapping of the sub-category wins over the category's.
+The concepts cases point to are described once in the shared concepts graph
+(``{base}graph/concepts``, merged, never replaced) by :func:`concept_quads`: type, label,
+scheme, broader, and the SKOS mapping to a service category when it has one. ``mappings``
+(from ``ontology/dmhc.ttl``, loaded by :mod:`imr_graph.dmhc_ingest`) also decides
+``imr:comparableServiceCategory`` on the item: the sub-category's mapping wins over the
+category's.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from datetime import UTC, datetime
 
 from pyoxigraph import Literal, NamedNode, Quad
 
-from .dmhc import LAYOUT, READER_VERSION, DmhcCase, age_bounds
+from .dmhc import LAYOUT, READER_VERSION, REVIEW_TYPE_LABELS, DmhcCase, age_bounds
 from .mapping import (
     DEFAULT_BASE,
     OUTCOMES,
@@ -233,13 +234,20 @@ def _req(node: NamedNode | None) -> NamedNode:
     return node
 
 
-def concept_quads(cases: Iterable[DmhcCase], graph: NamedNode) -> list[Quad]:
+def concept_quads(
+    cases: Iterable[DmhcCase],
+    graph: NamedNode,
+    mappings: CategoryMappings | None = None,
+) -> list[Quad]:
     """SKOS descriptions (type, label, scheme, broader) of every concept ``cases`` use.
 
     Category concepts are ``skos:topConceptOf`` their scheme; sub-categories are
     ``skos:broader`` their category (a sub-category of a row without category has neither).
-    Age bands get their bounds. All quads are in ``graph``.
+    A concept with a mapping in ``mappings`` gets that SKOS mapping triple; age bands get
+    their bounds; review types their label. All quads are in ``graph`` (the shared concepts
+    graph, :func:`~imr_graph.mapping.concepts_graph_iri`).
     """
+    maps = mappings or {}
     quads: dict[Quad, None] = {}
 
     def add(s: NamedNode, p: NamedNode, o: NamedNode | Literal) -> None:
@@ -250,8 +258,14 @@ def concept_quads(cases: Iterable[DmhcCase], graph: NamedNode) -> list[Quad]:
         add(node, A, imr(cls))
         add(node, skos("prefLabel"), Literal(label))
         add(node, skos("inScheme"), scheme)
+        if node.value in maps:
+            relation, target = maps[node.value]
+            add(node, NamedNode(relation), NamedNode(target))
 
     for case in cases:
+        if case.review_type is not None:
+            label = REVIEW_TYPE_LABELS[case.review_type]
+            add(REVIEW_TYPES[case.review_type], rdfs("label"), Literal(label, language="en"))
         for scheme, cls, cat, sub in (
             (
                 TREATMENT_SCHEME,

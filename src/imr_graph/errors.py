@@ -60,6 +60,10 @@ class StoreError(ImrGraphError):
     exit_code = 2
 
 
+class CaseConflictError(InputError):
+    """Another letter of the same case with a later decision date is already stored."""
+
+
 class ValidationError(ImrGraphError):
     """Data does not conform to the shapes or to the record schema."""
 

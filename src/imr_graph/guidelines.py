@@ -154,7 +154,7 @@ def _loose_mtus_citation(body: str, offset: int, raw: str) -> Citation:
 def _non_mtus_citations(body: str, offset: int, raw: str) -> list[Citation]:
     marks = list(_FAMILY_MARK.finditer(body))
     pieces: list[tuple[str, str]] = []  # (family, text)
-    if not marks or marks[0].start() > 0 and body[: marks[0].start()].strip(" ,.;:"):
+    if not marks or (marks[0].start() > 0 and body[: marks[0].start()].strip(" ,.;:")):
         end = marks[0].start() if marks else len(body)
         pieces.append(("OTHER", body[:end]))
     for i, m in enumerate(marks):

@@ -31,6 +31,8 @@ class IngestResult:
     items: int = 0
     triples: int = 0
     error: ImrGraphError | None = None
+    notes: list[str] | None = None
+    """Warnings about a stored case, e.g. that it replaced another letter of the same case."""
 
     @property
     def ok(self) -> bool:
@@ -59,6 +61,8 @@ def letter_files(paths: Iterable[str | Path]) -> Iterator[Path | InputError]:
             yield from found
         elif p.exists():
             yield p
+        elif p.is_symlink():
+            yield InputError("symbolic link to nothing (broken or looping)", path=p)
         else:
             yield InputError("no such file or directory", path=p)
 
@@ -107,5 +111,6 @@ def ingest(
         result.graph = graph.value
         result.items = len(record.items)
         result.triples = triples
+        result.notes = store.take_conflicts() or None
         yield result
     store.prune_concepts()

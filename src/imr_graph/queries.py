@@ -23,8 +23,11 @@ from __future__ import annotations
 import contextlib
 import difflib
 import re
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 from pyoxigraph import (
     BlankNode,
@@ -35,6 +38,7 @@ from pyoxigraph import (
     QuerySolutions,
     QueryTriples,
     RdfFormat,
+    Store,
     serialize,
 )
 
@@ -44,6 +48,12 @@ from .resources import queries_dir
 from .store import GraphStore, QueryResult
 
 Term = NamedNode | Literal | BlankNode
+T = TypeVar("T")
+
+DEFAULT_TABLE_LIMIT = 10000
+"""Rows a ``table`` shows unless ``--limit`` says otherwise."""
+DEFAULT_TIMEOUT = 300.0
+"""Seconds ``imr-graph query`` lets a query run unless ``--timeout`` says otherwise."""
 
 PARAM_TYPES = ("string", "iri", "integer", "decimal", "date", "boolean")
 SELECT_FORMATS = ("table", "csv", "tsv", "json", "xml")
@@ -197,8 +207,8 @@ def _code_only(text: str, *, keep_iris: bool = False) -> str:
     return out if keep_iris else out.replace("<>", " ")
 
 
-def check_read_only(text: str) -> None:
-    """Refuse SPARQL Update and federated (``SERVICE``) queries."""
+def check_read_only(text: str, *, allow_service: bool = False) -> None:
+    """Refuse SPARQL Update, and federated (``SERVICE``) queries unless ``allow_service``."""
     code = _code_only(text)
     body = re.sub(r"(?is)^\s*((PREFIX\s+[^\s:]*:\s*|BASE\s+)\s*)+", "", code)
     first = body.strip().split(None, 1)[0].upper() if body.strip() else ""
@@ -207,8 +217,9 @@ def check_read_only(text: str) -> None:
             f"`query` is read-only and this is a SPARQL Update ({first}); "
             "use `imr-graph update` to change the store"
         )
-    if _SERVICE_RE.search(_code_only(text, keep_iris=True)):
-        raise QueryError("federated queries (SERVICE) are disabled: imr-graph never uses the network")
+    if not allow_service and _SERVICE_RE.search(_code_only(text, keep_iris=True)):
+        raise QueryError("federated queries (SERVICE) are disabled: imr-graph never uses the "
+                         "network (--allow-service lets this query call out)")
 
 
 def check_update(text: str) -> None:
@@ -319,9 +330,15 @@ def run_query(
     params: dict[str, str] | None = None,
     *,
     graph: str | None = None,
+    allow_service: bool = False,
 ) -> QueryResult:
-    """Check, bind and run ``query`` on ``store``; errors become :class:`QueryError`."""
-    check_read_only(query.text)
+    """Check, bind and run ``query`` on ``store``; errors become :class:`QueryError`.
+
+    ``SERVICE`` clauses are refused unless ``allow_service`` (the one way a query reaches
+    the network). Evaluation is lazy: the work happens while the result is read, so wrap
+    reading it in :func:`call_with_timeout` and cap rows with :func:`limit_rows`.
+    """
+    check_read_only(query.text, allow_service=allow_service)
     terms = bind_params(query, params or {})
     graph_node = store.resolve_graph(graph) if graph else None
     try:
@@ -339,6 +356,69 @@ def run_query(
         raise QueryError(f"{query.name}: query failed: {message}") from None
     except OSError as exc:
         raise QueryError(f"{query.name}: query failed: {exc}") from None
+
+
+def call_with_timeout(fn: Callable[[], T], seconds: float | None, what: str = "query") -> T:
+    """``fn()``, but give up after ``seconds`` (None or 0: no limit) with a QueryError.
+
+    ``fn`` runs in a daemon thread (Oxigraph releases the GIL while it evaluates, so the
+    caller regains control on time). A thread cannot be killed: after a time-out it is
+    abandoned, and it ends with the process (which is what the CLI does next).
+    """
+    if not seconds or seconds <= 0:
+        return fn()
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = fn()
+        except BaseException as exc:  # handed to the caller's thread
+            box["error"] = exc
+
+    worker = threading.Thread(target=target, name="imr-graph-query", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        raise QueryError(f"{what} stopped after the --timeout of {seconds:g} s; narrow it, "
+                         "add LIMIT, or raise --timeout (0 = no limit)")
+    if "error" in box:
+        raise box["error"]
+    return box["value"]  # type: ignore[no-any-return]
+
+
+def limit_rows(result: QueryResult, limit: int | None) -> tuple[QueryResult, bool]:
+    """At most ``limit`` rows of a SELECT result (None or 0: all); (result, truncated).
+
+    Reads one row past the limit and stops there, so the rest is never computed (unless
+    the query sorts or groups). The kept rows come back as a fresh ``QuerySolutions`` (the
+    rows as a ``VALUES`` table, evaluated on an empty in-memory store), so every output
+    format still works. Blank nodes become ``urn:x-blank:`` IRIs there (imr-graph data
+    has none). Graphs and booleans are returned unchanged.
+    """
+    if not limit or limit <= 0 or not isinstance(result, QuerySolutions):
+        return result, False
+    columns = [v.value for v in result.variables]
+    rows: list[list[Term | None]] = []
+    truncated = False
+    for solution in result:
+        if len(rows) == limit:
+            truncated = True
+            break
+        rows.append([solution[c] for c in columns])
+
+    def cell(term: Term | None) -> str:
+        if term is None:
+            return "UNDEF"
+        if isinstance(term, BlankNode):
+            return f"<urn:x-blank:{term.value}>"
+        return str(term)
+
+    head = " ".join(f"?{c}" for c in columns)
+    body = "\n".join("(" + " ".join(cell(t) for t in row) + ")" for row in rows)
+    text = f"SELECT {head} WHERE {{ VALUES ({head}) {{\n{body}\n}} }}" if columns else (
+        "SELECT * WHERE {}" + (" LIMIT 0" if not rows else "")
+    )
+    return Store().query(text), truncated
 
 
 def _syntax_message(message: str) -> str:

@@ -266,8 +266,11 @@ class RemoteStore:
 
     def _query_url(self, graph: NamedNode | None) -> str:
         params: list[tuple[str, str]] = []
-        if graph is not None:
-            params.append(("default-graph-uri", graph.value))
+        if graph in (self.concepts_graph, self.vocabulary_graph):
+            params.append(("default-graph-uri", graph.value))  # type: ignore[union-attr]
+        elif graph is not None:  # a case, with the labels of the shared concepts (as GraphStore)
+            params += [("default-graph-uri", g.value)
+                       for g in (graph, self.concepts_graph, self.vocabulary_graph)]
         elif self.union_param:
             params.append(("union-default-graph", ""))
         if not params:

@@ -36,7 +36,7 @@ from pyoxigraph import (
     Variable,
 )
 
-from .errors import NotFoundError, StoreError
+from .errors import CaseConflictError, NotFoundError, StoreError, StoreInUseError
 from .mapping import (
     PREFIXES,
     Extra,
@@ -86,6 +86,9 @@ class GraphStore:
         self.path = Path(path).expanduser() if path is not None else default_store_path()
         self.read_only = read_only
         self.base = resolve_base(base)
+        self.conflicts: list[str] = []
+        """Messages about cases replaced by another letter of the same case (see
+        :meth:`replace_graph`'s ``newer_only``); :meth:`take_conflicts` empties it."""
         self._store: Store | None = self._open()
 
     def _open(self) -> Store:
@@ -112,7 +115,7 @@ class GraphStore:
         except OSError as exc:
             text = str(exc)
             if "lock" in text.lower():
-                raise StoreError(
+                raise StoreInUseError(
                     "store is in use by another process (an ingest running?); "
                     "queries can still read it",
                     path=self.path,
@@ -153,15 +156,25 @@ class GraphStore:
 
     # -- writing ------------------------------------------------------------------------------
 
-    def replace_graph(self, graph: NamedNode, quads: Iterable[Quad]) -> int:
+    def replace_graph(
+        self, graph: NamedNode, quads: Iterable[Quad], *, newer_only: bool = False
+    ) -> int:
         """Replace the content of ``graph`` with ``quads`` atomically; returns its triple count.
 
         Quads must be in ``graph`` or in the concepts graph (``{base}graph/concepts``), whose
         quads are added (set semantics: adding a triple twice stores it once). Drop and
         inserts are one SPARQL update, i.e. one Oxigraph transaction: on any error the old
         graph stays as it was.
+
+        ``newer_only`` (case graphs): when the stored graph comes from a different letter
+        (another ``imr:sha256``), the later ``imr:decisionDate`` wins: an older letter raises
+        :class:`~imr_graph.errors.CaseConflictError` and the stored case stays; a newer (or
+        equally dated) one replaces it and a message is added to :attr:`conflicts`.
         """
         store = self._writable()
+        quads = list(quads)
+        if newer_only:
+            self._check_newer(graph, quads)
         concepts = self.concepts_graph
         own: dict[str, None] = {}
         shared: dict[str, None] = {}
@@ -184,6 +197,43 @@ class GraphStore:
             raise StoreError(f"cannot write graph {graph.value}: {exc}", path=self.path) from None
         return len(own)
 
+    def _check_newer(self, graph: NamedNode, quads: list[Quad]) -> None:
+        """Refuse an older letter of a stored case; note a newer one (see replace_graph)."""
+        if not self.store.contains_named_graph(graph):
+            return
+        from .mapping import imr
+
+        date_p, sha_p, path_p = imr("decisionDate"), imr("sha256"), imr("filePath")
+
+        def pick(items: Iterable[Quad], predicate: NamedNode) -> str | None:
+            values = sorted(q.object.value for q in items
+                            if q.predicate == predicate and q.graph_name == graph)
+            return values[-1] if values else None
+
+        old = [q for p in (date_p, sha_p, path_p)
+               for q in self.store.quads_for_pattern(None, p, None, graph)]
+        old_sha, new_sha = pick(old, sha_p), pick(quads, sha_p)
+        if old_sha is None or new_sha is None or old_sha == new_sha:
+            return
+        old_date, new_date = pick(old, date_p) or "", pick(quads, date_p) or ""
+        old_path = pick(old, path_p) or "another letter"
+        key = graph.value.rsplit("/", 1)[-1]
+        if old_date > new_date:
+            raise CaseConflictError(
+                f"case {key}: not stored, the store holds a later letter of this case "
+                f"({old_path}, decided {old_date}; this one {new_date or 'undated'})",
+                path=pick(quads, path_p),
+            )
+        self.conflicts.append(
+            f"{pick(quads, path_p) or key}: case {key} replaced the letter {old_path} "
+            f"(decided {old_date or 'undated'}; this one {new_date or 'undated'})"
+        )
+
+    def take_conflicts(self) -> list[str]:
+        """The conflict messages collected since the last call (and forget them)."""
+        out, self.conflicts = self.conflicts, []
+        return out
+
     def replace_case(
         self,
         record: Record,
@@ -195,7 +245,7 @@ class GraphStore:
         """Map ``record`` and replace its case graph; returns (graph IRI, triple count)."""
         quads = record_to_quads(record, text, self.base, ingest_time=ingest_time, extra=extra)
         graph = case_graph_iri(record.case_key, self.base)
-        return graph, self.replace_graph(graph, quads)
+        return graph, self.replace_graph(graph, quads, newer_only=True)
 
     def load_vocabulary(self, quads: Iterable[Quad]) -> int:
         """Replace the vocabulary graph (``{base}graph/vocabulary``) atomically.
@@ -247,7 +297,6 @@ class GraphStore:
             self._writable().update(text, prefixes=PREFIXES)
         except SyntaxError as exc:
             from .errors import QueryError
-
             from .queries import _syntax_message
 
             raise QueryError(f"update: {_syntax_message(str(exc))}") from None
@@ -311,7 +360,10 @@ class GraphStore:
         substitutions: dict[str, Any] | None = None,
         graph: NamedNode | None = None,
     ) -> QueryResult:
-        """Run a SPARQL query: union default graph, or only ``graph`` when given.
+        """Run a SPARQL query: union default graph, or ``graph`` when given.
+
+        A case graph is queried together with the concepts and vocabulary graphs, so
+        labels of the concepts it uses are there.
 
         ``substitutions`` binds variables (by name, without ``?``) to RDF terms; the
         query text is never edited. Errors propagate as pyoxigraph raises them
@@ -322,8 +374,10 @@ class GraphStore:
         kwargs: dict[str, Any] = {"prefixes": PREFIXES, "substitutions": subs or None}
         if graph is None:
             kwargs["use_default_graph_as_union"] = True
-        else:
+        elif graph in (self.concepts_graph, self.vocabulary_graph):
             kwargs["default_graph"] = graph
+        else:  # a case, with the labels of the shared concepts it points to
+            kwargs["default_graph"] = [graph, self.concepts_graph, self.vocabulary_graph]
         return self.store.query(text, **kwargs)
 
     def stats(self) -> dict[str, int]:

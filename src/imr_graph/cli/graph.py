@@ -32,6 +32,27 @@ BaseOpt = Annotated[
     ),
 ]
 
+EndpointOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--endpoint",
+        help="Use this SPARQL 1.1 Protocol server instead of the embedded store (e.g. "
+        "http://127.0.0.1:7878/query; default: $IMR_GRAPH_ENDPOINT). Credentials: "
+        "$IMR_GRAPH_TOKEN or $IMR_GRAPH_USER/$IMR_GRAPH_PASSWORD.",
+        show_default=False,
+    ),
+]
+UpdateEndpointOpt = Annotated[
+    str | None,
+    typer.Option("--update-endpoint", help="SPARQL Update URL (default: …/update beside "
+                 "--endpoint).", show_default=False),
+]
+GspEndpointOpt = Annotated[
+    str | None,
+    typer.Option("--gsp-endpoint", help="Graph Store Protocol URL (default: …/store beside "
+                 "--endpoint).", show_default=False),
+]
+
 
 class QueryFormat(StrEnum):
     table = "table"
@@ -55,10 +76,19 @@ class StatsFormat(StrEnum):
     json = "json"
 
 
-def _open(store: Path | None, base: str | None, *, read_only: bool):
-    from ..store import GraphStore
+def _open(
+    store: Path | None,
+    base: str | None,
+    endpoint: str | None = None,
+    update_endpoint: str | None = None,
+    gsp_endpoint: str | None = None,
+    *,
+    read_only: bool,
+):
+    from ..remote import open_backend
 
-    return GraphStore(store, read_only=read_only, base=base)
+    return open_backend(store, endpoint, update_endpoint, gsp_endpoint=gsp_endpoint,
+                        read_only=read_only, base=base)
 
 
 @app.command()
@@ -66,11 +96,18 @@ def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Letter files or directories (recursive).")],
     store: StoreOpt = None,
     base: BaseOpt = None,
+    endpoint: EndpointOpt = None,
+    update_endpoint: UpdateEndpointOpt = None,
+    gsp_endpoint: GspEndpointOpt = None,
     errors: Annotated[
         Path | None, typer.Option("--errors", help="Write failures as JSON lines to this file.")
     ] = None,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Print one line per letter stored.")
+    ] = False,
+    link: Annotated[
+        bool, typer.Option("--link", help="Also add request details to items and relink the "
+                           "vocabularies (as `imr-graph link`; see docs/linking.md).")
     ] = False,
 ) -> None:
     """Parse letters and store each as its own named graph (replacing an earlier version).
@@ -78,25 +115,45 @@ def ingest(
     A file that fails gives one line on stderr naming it; the others are still stored, and
     the exit status is 1 at the end. Ends with a summary: letters, items, triples, errors.
     """
+    from ..dmhc import looks_like_dmhc
     from ..ingest import ingest as run_ingest
 
+    # DMHC health-plan tables (CSV) named on the command line go to ingest-dmhc's loader.
+    tables = [p for p in paths if p.is_file() and looks_like_dmhc(p)]
+    paths = [p for p in paths if p not in tables]
     letters = items = triples = 0
     failures: list[dict[str, str]] = []
     try:
-        with _open(store, base, read_only=False) as gs:
-            for result in run_ingest(gs, paths):
+        with _open(store, base, endpoint, update_endpoint, gsp_endpoint, read_only=False) as gs:
+            for table in tables:
+                from .dmhc import run_dmhc_file
+
+                failures.extend({"path": str(table), "error": str(e), "kind": "RowError"}
+                                for e in run_dmhc_file(gs, table).errors)
+            extra = None
+            if link:
+                from ..linking import item_details
+
+                extra = item_details(gs.base)
+            for result in (run_ingest(gs, paths, extra=extra) if paths else ()):
                 if result.error is not None:
                     if _state["debug"]:
                         raise result.error.__cause__ or result.error
                     warn(f"error: {result.error}")
                     failures.append(result.error_record())
                     continue
+                for note in (result.notes or []) + getattr(gs, "take_conflicts", list)():
+                    warn(f"conflict: {note}")
                 letters += 1
                 items += result.items
                 triples += result.triples
                 if verbose:
                     typer.echo(f"{result.path}: case {result.case_key}, {result.items} items, "
                                f"{result.triples} triples")
+            if link:
+                from ..linking import relink
+
+                relink(gs)
             total = len(gs)
             where = gs.path
     except ImrGraphError as exc:
@@ -137,25 +194,63 @@ def query(
     ] = None,
     store: StoreOpt = None,
     base: BaseOpt = None,
+    endpoint: EndpointOpt = None,
+    update_endpoint: UpdateEndpointOpt = None,
+    gsp_endpoint: GspEndpointOpt = None,
+    timeout: Annotated[
+        float, typer.Option("--timeout", help="Stop the query after this many seconds "
+                            "(exit 2); 0 = no limit.")
+    ] = 300.0,
+    limit: Annotated[
+        int | None, typer.Option("--limit", help="At most this many rows (default 10000 "
+                                 "for table output, all otherwise); 0 = no limit.",
+                                 show_default=False)
+    ] = None,
+    allow_service: Annotated[
+        bool, typer.Option("--allow-service", help="Let SERVICE clauses call other SPARQL "
+                           "endpoints (refused by default: imr-graph works offline).")
+    ] = False,
 ) -> None:
     """Run a read-only SPARQL query (SELECT, ASK, CONSTRUCT, DESCRIBE) over all cases.
 
     The default graph is the union of all case graphs; --graph narrows to one case.
     """
-    from ..queries import format_result, parse_header, parse_param_args, resolve_query, run_query
+    from ..queries import (
+        DEFAULT_TABLE_LIMIT,
+        call_with_timeout,
+        format_result,
+        limit_rows,
+        parse_header,
+        parse_param_args,
+        resolve_query,
+        run_query,
+    )
+
+    if limit is None:
+        limit = DEFAULT_TABLE_LIMIT if fmt is QueryFormat.table else 0
+
+    def work() -> tuple[bytes, bool]:
+        with _open(store, base, endpoint, update_endpoint, gsp_endpoint, read_only=True) as gs:
+            result = run_query(gs, q, params, graph=graph, allow_service=allow_service)
+            result, cut = limit_rows(result, limit)
+            hidden = {p.name for p in q.params} | set(params)
+            return format_result(result, fmt.value, base=gs.base, hide=hidden), cut
 
     try:
         q = parse_header(sys.stdin.read(), "<stdin>") if query_spec == "-" else resolve_query(
             query_spec
         )
         params = parse_param_args(param or [])
-        with _open(store, base, read_only=True) as gs:
-            result = run_query(gs, q, params, graph=graph)
-            hidden = {p.name for p in q.params} | set(params)
-            data = format_result(result, fmt.value, base=gs.base, hide=hidden)
+        data, truncated = call_with_timeout(work, timeout, q.name)
     except ImrGraphError as exc:
         fail(exc)
     typer.echo(data, nl=False)
+    if truncated:
+        note = f"truncated at {limit} rows; --limit N shows more, --limit 0 all"
+        if fmt is QueryFormat.table:
+            typer.echo(f"({note})")
+        else:
+            warn(note)
 
 
 @app.command()
@@ -189,6 +284,9 @@ def update(
     ],
     store: StoreOpt = None,
     base: BaseOpt = None,
+    endpoint: EndpointOpt = None,
+    update_endpoint: UpdateEndpointOpt = None,
+    gsp_endpoint: GspEndpointOpt = None,
 ) -> None:
     """Change the store with SPARQL Update (explicit write path; LOAD is disabled)."""
     if update_spec == "-":
@@ -198,7 +296,7 @@ def update(
     else:
         text = update_spec
     try:
-        with _open(store, base, read_only=False) as gs:
+        with _open(store, base, endpoint, update_endpoint, gsp_endpoint, read_only=False) as gs:
             before = len(gs)
             gs.update(text)
             after = len(gs)
@@ -211,11 +309,14 @@ def update(
 def stats(
     store: StoreOpt = None,
     base: BaseOpt = None,
+    endpoint: EndpointOpt = None,
+    update_endpoint: UpdateEndpointOpt = None,
+    gsp_endpoint: GspEndpointOpt = None,
     fmt: Annotated[StatsFormat, typer.Option("--format", "-f")] = StatsFormat.table,
 ) -> None:
     """Counts of cases, items, outcomes, shared concepts, graphs and triples."""
     try:
-        with _open(store, base, read_only=True) as gs:
+        with _open(store, base, endpoint, update_endpoint, gsp_endpoint, read_only=True) as gs:
             counts = gs.stats()
             where = str(gs.path)
     except ImrGraphError as exc:
@@ -242,10 +343,13 @@ def dump(
     ] = None,
     store: StoreOpt = None,
     base: BaseOpt = None,
+    endpoint: EndpointOpt = None,
+    update_endpoint: UpdateEndpointOpt = None,
+    gsp_endpoint: GspEndpointOpt = None,
 ) -> None:
     """Serialise the store (trig, nq: all named graphs; ttl, nt: the merged union)."""
     try:
-        with _open(store, base, read_only=True) as gs:
+        with _open(store, base, endpoint, update_endpoint, gsp_endpoint, read_only=True) as gs:
             g = gs.resolve_graph(graph) if graph else None
             if out is not None:
                 gs.dump(fmt.value, out, graph=g)
@@ -265,10 +369,13 @@ def drop(
     case: Annotated[str, typer.Argument(help="Case key (e.g. CM16-0213037) or graph IRI.")],
     store: StoreOpt = None,
     base: BaseOpt = None,
+    endpoint: EndpointOpt = None,
+    update_endpoint: UpdateEndpointOpt = None,
+    gsp_endpoint: GspEndpointOpt = None,
 ) -> None:
     """Remove one case (its named graph) from the store."""
     try:
-        with _open(store, base, read_only=False) as gs:
+        with _open(store, base, endpoint, update_endpoint, gsp_endpoint, read_only=False) as gs:
             graph = gs.resolve_graph(case)
             removed = gs.drop_case(case)
     except ImrGraphError as exc:
@@ -283,12 +390,15 @@ def validate(
     ] = None,
     store: StoreOpt = None,
     base: BaseOpt = None,
+    endpoint: EndpointOpt = None,
+    update_endpoint: UpdateEndpointOpt = None,
+    gsp_endpoint: GspEndpointOpt = None,
 ) -> None:
     """Check every case graph against the SHACL shapes; exit 1 when one does not conform."""
     from ..validate import validate_store
 
     try:
-        with _open(store, base, read_only=True) as gs:
+        with _open(store, base, endpoint, update_endpoint, gsp_endpoint, read_only=True) as gs:
             graphs = [gs.resolve_graph(graph)] if graph else None
             report = validate_store(gs, graphs)
     except ImrGraphError as exc:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -19,17 +19,17 @@ CuratedOpt = Annotated[
 ]
 
 
-class MappingFormat(str, Enum):
+class MappingFormat(StrEnum):
     sssom = "sssom"
 
 
-def _open(store: Path | None, base: str | None, *, read_only: bool):  # noqa: ANN202
+def _open(store: Path | None, base: str | None, *, read_only: bool):
     from ..store import GraphStore
 
     return GraphStore(store, read_only=read_only, base=base)
 
 
-def _curated(path: Path | None, base: str):  # noqa: ANN202
+def _curated(path: Path | None, base: str):
     if path is None:
         return None
     from ..linking import read_sssom

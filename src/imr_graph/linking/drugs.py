@@ -208,9 +208,7 @@ def find_names(text: str, allow_fuzzy: bool = True) -> list[tuple[str, str, str]
 
 
 _STOP = frozenset(
-    "patch cream gel ointment tablet tablets capsule oral topical base unknown quantity with "
-    "and the for post pre daily twice three times tabs refill refills sodium hcl citrate "
-    "transdermal solution".split()
+    ["patch", "cream", "gel", "ointment", "tablet", "tablets", "capsule", "oral", "topical", "base", "unknown", "quantity", "with", "and", "the", "for", "post", "pre", "daily", "twice", "three", "times", "tabs", "refill", "refills", "sodium", "hcl", "citrate", "transdermal", "solution"]
 )
 
 
@@ -220,7 +218,7 @@ def _stopword(gram: str) -> bool:
     return any(w in _STOP or w in stopwords or w.isdigit() for w in gram.split())
 
 
-_FORM_WORDS = frozenset("epolamine topical gel solution patch sodium potassium hcl citrate".split())
+_FORM_WORDS = frozenset(["epolamine", "topical", "gel", "solution", "patch", "sodium", "potassium", "hcl", "citrate"])
 
 
 def _lookup_ingredient(name: str) -> tuple[str, dict] | None:

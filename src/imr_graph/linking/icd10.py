@@ -105,26 +105,18 @@ _CLOSE_ONLY = frozenset({"sprainstrain"})
 
 # Words that carry little meaning in a title or a phrase ("region", "other", ...).
 _SOFT = frozenset(
-    "a an and or of the in at to on for with due type other unspecified region site part "
-    "level specified nec elsewhere classified not spine ligament muscle fascia tendon "
-    "intervertebral nucleus pulposus s disease condition closed joint".split()
+    ["a", "an", "and", "or", "of", "the", "in", "at", "to", "on", "for", "with", "due", "type", "other", "unspecified", "region", "site", "part", "level", "specified", "nec", "elsewhere", "classified", "not", "spine", "ligament", "muscle", "fascia", "tendon", "intervertebral", "nucleus", "pulposus", "s", "disease", "condition", "closed", "joint"]
 )
 # Qualifiers a phrase may add that a code need not express.
 _QUALIFIERS = frozenset(
-    "mild moderate severe possible probable symptomatic industrial work related persistent "
-    "residual multilevel history statuspost complaint diagnosis chronic acute significant "
-    "minimal likely suspected sprainstrain radicular".split()
+    ["mild", "moderate", "severe", "possible", "probable", "symptomatic", "industrial", "work", "related", "persistent", "residual", "multilevel", "history", "statuspost", "complaint", "diagnosis", "chronic", "acute", "significant", "minimal", "likely", "suspected", "sprainstrain", "radicular"]
 )
 _SITES = frozenset(
-    "cervical thoracic lumbar lumbosacral sacral sacroiliac sacrococcygeal occipito "
-    "atlanto coccyx shoulder elbow wrist hand finger thumb hip knee ankle foot toe leg arm "
-    "forearm thigh head face scalp chest abdomen back upperlimb lowerlimb upperarm "
-    "lowerleg girdle limb pelvis pelvic buttock groin heel trunk thorax wall "
-    "abdominal eye ear nose jaw rib ribs spinal vertebra".split()
+    ["cervical", "thoracic", "lumbar", "lumbosacral", "sacral", "sacroiliac", "sacrococcygeal", "occipito", "atlanto", "coccyx", "shoulder", "elbow", "wrist", "hand", "finger", "thumb", "hip", "knee", "ankle", "foot", "toe", "leg", "arm", "forearm", "thigh", "head", "face", "scalp", "chest", "abdomen", "back", "upperlimb", "lowerlimb", "upperarm", "lowerleg", "girdle", "limb", "pelvis", "pelvic", "buttock", "groin", "heel", "trunk", "thorax", "wall", "abdominal", "eye", "ear", "nose", "jaw", "rib", "ribs", "spinal", "vertebra"]
 )
 _GENERIC_SITES = frozenset({"upperlimb", "lowerlimb", "limb"})
-_UPPER = frozenset("wrist hand finger thumb elbow forearm arm shoulder upperarm".split())
-_LOWER = frozenset("knee ankle foot toe hip leg thigh lowerleg heel".split())
+_UPPER = frozenset(["wrist", "hand", "finger", "thumb", "elbow", "forearm", "arm", "shoulder", "upperarm"])
+_LOWER = frozenset(["knee", "ankle", "foot", "toe", "hip", "leg", "thigh", "lowerleg", "heel"])
 
 EXACT_MIN = 0.95
 EXACT_PRECISION = 0.9
@@ -400,7 +392,7 @@ def clean_phrase(phrase: str) -> str:
 
 
 _POSITIONS = frozenset(
-    "medial lateral anterior posterior superior inferior proximal distal upper lower".split()
+    ["medial", "lateral", "anterior", "posterior", "superior", "inferior", "proximal", "distal", "upper", "lower"]
 )
 _SPLIT = re.compile(r"\s*(?:,\s*(?:and\s+)?|;\s*|\s+and\s+|\s*/\s*)\s*", re.I)
 _SPRAIN_STRAIN = re.compile(r"\b(?:sprain|strain)s?\s*[/-]\s*(?:sprain|strain)s?\b", re.I)

@@ -250,7 +250,7 @@ def apply_curated(links: list[Link], curated: list[Link]) -> list[Link]:
     return sorted(merged.values(), key=lambda lk: (lk.subject_category, lk.subject_id, lk.object_id))
 
 
-def concepts_from_records(records: Iterable) -> Concepts:  # noqa: ANN001 - Record objects
+def concepts_from_records(records: Iterable) -> Concepts:
     """The concept labels of parsed records (what ingesting them would put in the store)."""
     dx: set[str] = set()
     meds: set[str] = set()

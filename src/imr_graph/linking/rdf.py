@@ -28,6 +28,7 @@ from ..mapping import DEFAULT_BASE, Extra, item_iri
 from ..records import Record
 from ..resources import ontology_file
 from .drugs import table as drug_table
+from .guidelines import GUIDELINE_SCHEME
 from .icd10 import ICD10CM_IRI, index
 from .links import (
     DRUG_CLASS_SCHEME,
@@ -136,7 +137,14 @@ def link_triples(links: Iterable[Link]) -> Iterator[Triple]:
         yield Triple(m, NamedNode(SSSOM + "subject_label"), Literal(lk.subject_label))
         yield Triple(m, NamedNode(SSSOM + "object_label"), Literal(lk.object_label))
         yield Triple(m, _v("subjectCategory"), Literal(lk.subject_category))
-        yield Triple(o, _skos("prefLabel"), Literal(lk.object_label))
+        if lk.object_source in ("DRUGBANK", "MEDLINEPLUS", "MESH"):
+            yield Triple(o, _skos("prefLabel"), Literal(lk.object_label))
+        elif lk.subject_category == "section" and "/section/" in lk.object_id:
+            # canonical section nodes are made here, under their scheme document
+            yield Triple(o, RDF_TYPE, _skos("Concept"))
+            yield Triple(o, _skos("prefLabel"), Literal(lk.object_label))
+            yield Triple(o, _skos("inScheme"), _n(GUIDELINE_SCHEME))
+            yield Triple(o, _skos("broader"), _n(lk.object_id.split("/section/", 1)[0]))
 
 
 def _icd_triples(codes: set[str]) -> Iterator[Triple]:
@@ -146,7 +154,8 @@ def _icd_triples(codes: set[str]) -> Iterator[Triple]:
     yield Triple(scheme, _skos("prefLabel"), Literal("ICD-10-CM"))
     seen: set[str] = set()
     for code in sorted(codes):
-        chain = [code, *idx.ancestors(code)]
+        # dict.fromkeys: a one-category block has the category's name ("M96")
+        chain = list(dict.fromkeys([code, *idx.ancestors(code)]))
         for child, parent in zip(chain, [*chain[1:], None], strict=True):
             if child in seen:
                 break
@@ -243,12 +252,11 @@ _CONCEPT_QUERIES = {
 }
 
 
-def store_concepts(store) -> Concepts:  # noqa: ANN001 - GraphStore
+def store_concepts(store) -> Concepts:
     """The concept labels in a store (diagnoses, medications, services, cited documents)."""
 
     def rows(kind: str) -> list[dict[str, str | None]]:
-        result = store.store.query(_PREFIXES + _CONCEPT_QUERIES[kind],
-                                   use_default_graph_as_union=True)
+        result = store.query(_PREFIXES + _CONCEPT_QUERIES[kind])
         names = [v.value for v in result.variables]
         return [{n: (sol[n].value if sol[n] is not None else None) for n in names}
                 for sol in result]
@@ -269,7 +277,7 @@ def store_concepts(store) -> Concepts:  # noqa: ANN001 - GraphStore
     )
 
 
-def relink(store, curated: list[Link] | None = None) -> tuple[list[Link], int]:  # noqa: ANN001
+def relink(store, curated: list[Link] | None = None) -> tuple[list[Link], int]:
     """Recompute all links of a store and replace its vocabulary graph; (links, triples)."""
     links = store_links(store, curated)
     graph = store.vocabulary_graph
@@ -279,7 +287,7 @@ def relink(store, curated: list[Link] | None = None) -> tuple[list[Link], int]: 
     return links, triples
 
 
-def store_links(store, curated: list[Link] | None = None) -> list[Link]:  # noqa: ANN001
+def store_links(store, curated: list[Link] | None = None) -> list[Link]:
     """The links of every concept in a store, curated corrections applied."""
     links = link_concepts(store_concepts(store), store.base)
     return apply_curated(links, curated) if curated else links
