@@ -264,3 +264,20 @@ def test_hand_checked_sample_is_at_least_95_percent_correct() -> None:
                 wrong.append((kind, text, expected, produced))
     assert links >= 100
     assert correct / links >= 0.95, wrong
+
+
+# -- Offline ---------------------------------------------------------------------------------------
+
+
+def test_linking_never_opens_a_network_connection(monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("network access attempted")
+
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    assert match_drug("Norco 10/325mg #120").external
+    assert match_drug("Hydrocodne").generic == "hydrocodone"
+    assert match_diagnosis("lumbar radiculopathy").code == "M54.16"
+    assert classify_service("MRI of the lumbar spine").category == "imaging-mri"

@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from imr_graph.cli import app
@@ -260,3 +262,22 @@ def test_cli_ingest_with_link(tmp_path: Path) -> None:
     assert lines[0].startswith("chapter,title,items,overturned,rate")
     # chronic pain syndrome -> G89.4 (6), constipation -> K59.0 (11), M96.1 / M54.16 (13)
     assert sorted(ln.split(",")[0] for ln in lines[1:]) == ["11", "13", "6"]
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.text(min_size=1, max_size=40))
+def test_sssom_round_trip_any_label(label: str) -> None:
+    import tempfile
+
+    from imr_graph.linking.links import Link
+
+    link = Link(diagnosis_iri(label).value, label, "diagnosis", "skos:closeMatch",
+                "http://purl.bioontology.org/ontology/ICD10CM/M54.16",
+                "Radiculopathy, lumbar region", "ICD10CM", 0.5, "semapv:LexicalMatching", "lexical")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "x.sssom.tsv"
+        path.write_text(write_sssom([link]), encoding="utf-8")
+        (back,) = read_sssom(path)
+    assert back.key == link.key
+    assert back.subject_label == " ".join(label.split())
+    assert back.confidence == 0.5 and back.object_source == "ICD10CM"

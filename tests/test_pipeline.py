@@ -28,8 +28,9 @@ def _letters(tmp_path: Path, copies: int = 6) -> list[Path]:
         text = src.read_text(encoding="utf-8")
         for j in range(copies):
             p = out / f"{i}-{j:02d}.txt"
-            p.write_text(CASE_NUMBER_RE.sub(f"CM15-{9000000 + 100 * i + j:07d}", text, count=1),
-                         encoding="utf-8")
+            # a new case number (or, for a letter without one, new bytes: a new sha256 key)
+            new = CASE_NUMBER_RE.sub(f"CM15-{9000000 + 100 * i + j:07d}", text, count=1)
+            p.write_text(new + "\n" * j, encoding="utf-8")
             paths.append(p)
     return paths
 

@@ -111,6 +111,6 @@ def ingest(
         result.graph = graph.value
         result.items = len(record.items)
         result.triples = triples
-        result.notes = store.take_conflicts() or None
+        result.notes = getattr(store, "take_conflicts", list)() or None  # remote stores: none
         yield result
     store.prune_concepts()

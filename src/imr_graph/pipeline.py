@@ -56,6 +56,22 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def use_pipeline(store: object, jobs: int | None, resume: bool, extra: Extra | None) -> bool:
+    """True when :func:`ingest_parallel` should run: a local store, and more than one job or
+    ``resume``, and an ``extra`` hook that can be sent to worker processes."""
+    import pickle
+
+    if not isinstance(store, GraphStore):
+        return False
+    if not resume and (jobs or default_jobs()) <= 1:
+        return False
+    try:
+        pickle.dumps(extra)
+    except Exception:
+        return False
+    return True
+
+
 def stored_sha256s(store: GraphStore) -> set[str]:
     """The sha256 of every source document already in the store (lower-case hex)."""
     from pyoxigraph import NamedNode
@@ -107,7 +123,7 @@ def _process_one(path: str) -> _Done:
 
     from pyoxigraph import RdfFormat, serialize
 
-    from .mapping import case_graph_iri, record_to_quads
+    from .mapping import case_graph_iri, concepts_graph_iri, record_to_quads
     from .parsing import parse_document
     from .reading import MAX_BYTES, document_from_bytes
 
@@ -131,14 +147,18 @@ def _process_one(path: str) -> _Done:
         record = parse_document(doc)
         quads = record_to_quads(record, doc.text, _base, ingest_time=_ingest_time, extra=_extra)
         graph = case_graph_iri(record.case_key, _base)
+        concepts = concepts_graph_iri(_base)
+        own = 0
         for q in quads:
-            if q.graph_name != graph:
+            if q.graph_name == graph:
+                own += 1
+            elif q.graph_name != concepts:
                 raise ImrGraphError(f"quad outside graph {graph}: {q}", path=path)
         done.sha256 = doc.sha256
         done.case_key = record.case_key
         done.graph = graph.value
         done.items = len(record.items)
-        done.triples = len(quads)
+        done.triples = own
         done.nquads = serialize(quads, format=RdfFormat.N_QUADS) or b""
     except ImrGraphError as exc:
         done.error = (type(exc).__name__, exc.message, exc.path or path)
@@ -179,6 +199,11 @@ class Progress:
     start: float = field(default_factory=time.monotonic)
     _last: float = 0.0
 
+    def __post_init__(self) -> None:
+        if not self.tty:
+            self._last = 0.0
+            self._next = self.start + self.every
+
     @property
     def tty(self) -> bool:
         isatty = getattr(self.stream, "isatty", None)
@@ -205,16 +230,17 @@ class Progress:
                 self.stream.write("\r" + self.line() + "\x1b[K")
                 self.stream.flush()
                 self._last = now
-        elif now - self._last >= self.every:
+        elif now >= self._next:
             self.stream.write("ingest: " + self.line() + "\n")
             self.stream.flush()
             self._last = now
+            self._next = now + self.every
 
     def close(self) -> None:
-        """Final line (newline on a tty)."""
+        """Final line (newline on a tty; in a log only when earlier lines were written)."""
         if self.tty:
             self.stream.write("\r" + self.line() + "\x1b[K\n")
-        else:
+        elif self._last or self.every <= 0:
             self.stream.write("ingest: " + self.line() + "\n")
         self.stream.flush()
 
@@ -244,7 +270,9 @@ class _Writer:
         self.pending: list[bytes] = []
         self.pending_graphs: set[str] = set()
 
-    def add(self, done: _Done) -> None:
+    def add(self, done: _Done) -> list[str] | None:
+        """Write (or queue) one case; returns conflict notes. Raises ImrGraphError for
+        a case the store refuses (an older letter of a stored case)."""
         from pyoxigraph import NamedNode, RdfFormat, parse
 
         assert done.graph is not None
@@ -253,13 +281,20 @@ class _Writer:
         if done.graph in self.pending_graphs or self.store.store.contains_named_graph(graph):
             self.flush()
             t0 = time.perf_counter()
-            self.store.replace_graph(graph, parse(done.nquads, format=RdfFormat.N_QUADS))
+            try:
+                # the serial path: drop + insert in one transaction, older letters refused
+                self.store.replace_graph(graph, parse(done.nquads, format=RdfFormat.N_QUADS),
+                                         newer_only=True)
+            finally:
+                self.stats.write_seconds += time.perf_counter() - t0
+            return self.store.take_conflicts() or None
         else:
             self.pending.append(done.nquads)
             self.pending_graphs.add(done.graph)
         self.stats.write_seconds += time.perf_counter() - t0
         if len(self.pending) >= self.batch:
             self.flush()
+        return None
 
     def flush(self) -> None:
         from pyoxigraph import RdfFormat
@@ -322,9 +357,15 @@ def ingest_parallel(
         if done.error is not None:
             result.error = _error_of(done)
         else:
-            writer.add(done)
-            result.case_key, result.graph = done.case_key, done.graph
-            result.items, result.triples = done.items, done.triples
+            try:
+                result.notes = writer.add(done)
+            except StoreError:
+                raise
+            except ImrGraphError as exc:
+                result.error = exc if exc.path else type(exc)(exc.message, path=done.path)
+            else:
+                result.case_key, result.graph = done.case_key, done.graph
+                result.items, result.triples = done.items, done.triples
         if bar:
             bar.update(ok=result.ok)
         return result
@@ -370,6 +411,7 @@ def ingest_parallel(
                     for f in inflight:
                         f.cancel()
         writer.flush()
+        store.prune_concepts()
     finally:
         try:
             writer.flush()

@@ -109,6 +109,15 @@ def ingest(
         bool, typer.Option("--link", help="Also add request details to items and relink the "
                            "vocabularies (as `imr-graph link`; see docs/linking.md).")
     ] = False,
+    jobs: Annotated[
+        int | None, typer.Option("--jobs", "-j", min=1, show_default=False,
+                                 help="Worker processes for parsing (default: one per core; "
+                                 "see docs/performance.md).")
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume/--no-resume", help="Skip letters whose sha256 is "
+                           "already in the store (continue an interrupted ingest).")
+    ] = False,
 ) -> None:
     """Parse letters and store each as its own named graph (replacing an earlier version).
 
@@ -135,7 +144,16 @@ def ingest(
                 from ..linking import item_details
 
                 extra = item_details(gs.base)
-            for result in (run_ingest(gs, paths, extra=extra) if paths else ()):
+            from ..pipeline import PipelineStats, ingest_parallel, use_pipeline
+
+            pstats = PipelineStats()
+            results = (
+                ingest_parallel(gs, paths, jobs=jobs, resume=resume, extra=extra,
+                                progress=True, stats=pstats)
+                if paths and use_pipeline(gs, jobs, resume, extra)
+                else run_ingest(gs, paths, extra=extra) if paths else ()
+            )
+            for result in results:
                 if result.error is not None:
                     if _state["debug"]:
                         raise result.error.__cause__ or result.error
@@ -158,6 +176,8 @@ def ingest(
             where = gs.path
     except ImrGraphError as exc:
         fail(exc)
+    if pstats.skipped:
+        warn(f"skipped {pstats.skipped} letters already in the store (--resume)")
     if errors is not None:
         with errors.open("w", encoding="utf-8") as fh:
             for f in failures:

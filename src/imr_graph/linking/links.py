@@ -5,6 +5,8 @@ phrase means; this module turns their answers for the graph's concept nodes into
 a predicate (``skos:exactMatch`` / ``skos:closeMatch`` / ``skos:broadMatch`` /
 ``skos:relatedMatch``), a confidence, a mapping justification (SEMAPV) and the method that
 produced them, and applies curated corrections (which always win over automatic links).
+Automatic links are ``semapv:LexicalMatching`` (the method names the table or matcher used);
+only rows of a curated SSSOM file are ``semapv:ManualMappingCuration``.
 No RDF here: :mod:`.rdf` writes links as triples, :mod:`.sssom` as an SSSOM TSV.
 """
 
@@ -25,7 +27,7 @@ from ..mapping import (
 )
 from .drugs import DRUGBANK, MEDLINEPLUS, MESH, DrugMatch, match_drug
 from .guidelines import GUIDELINE_SCHEME, match_citation, section_key, section_node
-from .icd10 import ICD10CM_IRI, IcdMatch, match_diagnosis
+from .icd10 import ICD10CM_IRI, IcdMatch, match_diagnoses
 from .services import SERVICE_SCHEME, VOCAB, ServiceMatch, classify_service
 
 SEMAPV = "https://w3id.org/semapv/vocab/"
@@ -110,8 +112,8 @@ class Concepts:
 
 
 @lru_cache(maxsize=8192)
-def _dx(label: str) -> IcdMatch:
-    return match_diagnosis(label)
+def _dx(label: str) -> tuple[IcdMatch, ...]:
+    return tuple(match_diagnoses(label))
 
 
 @lru_cache(maxsize=8192)
@@ -136,13 +138,12 @@ def drug_class_iri(name: str) -> str:
 
 def diagnosis_links(label: str, base: str = DEFAULT_BASE) -> list[Link]:
     """Links of one diagnosis concept to ICD-10-CM (empty when the matcher is unsure)."""
-    m = _dx(label)
-    if m.code is None or m.predicate is None:
-        return []
-    just = CURATED if m.method.startswith("curated") else LEXICAL
-    return [Link(diagnosis_iri(label, base).value, label, "diagnosis", m.predicate,
-                 ICD10CM_IRI + m.code, m.label or m.code, "ICD10CM", m.confidence, just,
-                 m.method)]
+    return [
+        Link(diagnosis_iri(label, base).value, label, "diagnosis", m.predicate,
+             ICD10CM_IRI + m.code, m.label or m.code, "ICD10CM", m.confidence,
+             LEXICAL, m.method)
+        for m in _dx(label) if m.code is not None and m.predicate is not None
+    ]
 
 
 def _drug_links(subject: str, label: str, category: str, m: DrugMatch) -> list[Link]:
@@ -151,9 +152,8 @@ def _drug_links(subject: str, label: str, category: str, m: DrugMatch) -> list[L
     pred = "skos:exactMatch" if m.confidence >= 0.9 else "skos:closeMatch"
     if category == "service":
         pred = "skos:closeMatch"  # a request is a drug plus dose and quantity
-    just = CURATED if m.method == "curated-table" else LEXICAL
     return [Link(subject, label, category, pred, drug_concept_iri(m.generic), m.generic,
-                 "imr-graph drug concepts", m.confidence, just, m.method)]
+                 "imr-graph drug concepts", m.confidence, LEXICAL, m.method)]
 
 
 def drug_concept_links(m: DrugMatch) -> list[Link]:

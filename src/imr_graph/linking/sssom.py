@@ -66,12 +66,17 @@ def write_sssom(links: list[Link], base: str = DEFAULT_BASE) -> str:
     writer.writerow(COLUMNS)
     for lk in links:
         writer.writerow([
-            contract(lk.subject_id, prefixes), lk.subject_label, lk.subject_category,
+            contract(lk.subject_id, prefixes), _one_line(lk.subject_label), lk.subject_category,
             lk.predicate_id, "Not" if lk.negated else "", contract(lk.object_id, prefixes),
-            lk.object_label, SOURCES.get(lk.object_source, lk.object_source),
+            _one_line(lk.object_label), SOURCES.get(lk.object_source, lk.object_source),
             lk.justification, f"{lk.confidence:.3f}", f"imr-graph linking: {lk.method}",
         ])
     return out.getvalue()
+
+
+def _one_line(text: str) -> str:
+    """Labels go on one TSV line: whitespace runs (tabs, newlines) become one space."""
+    return " ".join(text.split())
 
 
 _PREFIX_LINE = re.compile(r"^#\s+([A-Za-z_][\w.-]*):\s+(\S+)\s*$")
