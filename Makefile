@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 demo: $(STAMP)
-	@mkdir -p $(DEMO_OUT)
+	@rm -rf $(DEMO_STORE) && mkdir -p $(DEMO_OUT)
 	$(BIN)/imr-graph parse examples/*.txt --format jsonl > $(DEMO_OUT)/records.jsonl
 	@echo "parsed $$(wc -l < $(DEMO_OUT)/records.jsonl) letters -> $(DEMO_OUT)/records.jsonl"
 	$(BIN)/imr-graph ingest examples/ --store $(DEMO_STORE)
@@ -25,6 +25,9 @@ demo: $(STAMP)
 	$(BIN)/imr-graph query overturn-rate-by-mtus-section --store $(DEMO_STORE)
 	$(BIN)/imr-graph query cases-citing-section --param section=implantable --store $(DEMO_STORE)
 	$(BIN)/imr-graph export --store $(DEMO_STORE) --format html --out $(DEMO_OUT)/graph.html
+	$(BIN)/imr-graph link --store $(DEMO_STORE)
+	$(BIN)/imr-graph link-report --store $(DEMO_STORE)
+	$(BIN)/imr-graph query overturn-rate-by-icd10-chapter --store $(DEMO_STORE)
 	$(BIN)/imr-graph report --store $(DEMO_STORE) --out $(DEMO_OUT)/report
 	@echo "graph viewer: $(DEMO_OUT)/graph.html   report: $(DEMO_OUT)/report/index.html (open them in a browser)"
 
