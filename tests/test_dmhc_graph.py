@@ -90,7 +90,7 @@ def test_case_quads_are_deterministic_and_in_the_case_graph() -> None:
 
 
 def test_counts_in_the_store(store: GraphStore) -> None:
-    rows = _rows(store, "dmhc_overturn_by_year")
+    rows = _rows(store, "dmhc-overturn-by-year")
     got = {r["year"]: (r["cases"], r["upheld"], r["overturned"]) for r in rows}
     assert got == {
         "2011": ("1", "0", "1"),
@@ -101,7 +101,7 @@ def test_counts_in_the_store(store: GraphStore) -> None:
         "2018": ("1", "1", "0"),
         "2019": ("2", "1", "1"),
     }
-    urgent = _rows(store, "dmhc_overturn_by_year", review_type="urgent-care")
+    urgent = _rows(store, "dmhc-overturn-by-year", review_type="urgent-care")
     assert [(r["year"], r["cases"], r["overturned"]) for r in urgent] == [
         ("2014", "1", "1"),
         ("2019", "1", "0"),
@@ -133,7 +133,7 @@ def test_newer_columns_and_findings_in_the_graph(store: GraphStore) -> None:
 
 
 def test_side_by_side_query(store: GraphStore) -> None:
-    rows = _rows(store, "overturn_by_service_category_per_system", rollup="false")
+    rows = _rows(store, "overturn-rate-by-service-category-per-system", rollup="false")
     by_cat = {r["category"].removeprefix(SVC): r for r in rows}
     assert by_cat["imaging-mri"]["hp_items"] == "2"
     assert by_cat["imaging-mri"]["hp_overturned"] == "1"
@@ -144,14 +144,14 @@ def test_side_by_side_query(store: GraphStore) -> None:
 
 
 def test_trend_query(store: GraphStore) -> None:
-    rows = _rows(store, "overturn_trend_by_year_per_system")
+    rows = _rows(store, "overturn-trend-by-year-per-system")
     assert [r["year"] for r in rows] == ["2011", "2012", "2013", "2014", "2015", "2018", "2019"]
     assert sum(int(r["hp_items"]) for r in rows) == 12
     assert all(r["wc_items"] == "0" for r in rows)
 
 
 def test_treatment_category_query(store: GraphStore) -> None:
-    rows = _rows(store, "dmhc_overturn_by_treatment_category", min_cases="2")
+    rows = _rows(store, "dmhc-overturn-by-treatment-category", min_cases="2")
     got = {r["treatment"]: (r["cases"], r["overturned"], r["comparable"]) for r in rows}
     assert got["Diagnostic Imaging, Screening and Testing"] == ("2", "1", "imaging-mri")
     assert got["Mental Health Treatment"][:2] == ("2", "2")
@@ -228,7 +228,7 @@ def test_corpus_counts_match_the_csv(tmp_path: Path) -> None:
             "Overturned": by_det["Overturned Decision of Health Plan"],
         }
         assert sum(det.values()) == sum(by_det.values())
-        years = {r["year"]: int(r["cases"]) for r in _rows(gs, "dmhc_overturn_by_year")}
+        years = {r["year"]: int(r["cases"]) for r in _rows(gs, "dmhc-overturn-by-year")}
         assert years == dict(by_year)
         size = len(gs)
         again = ingest_dmhc(gs, CORPUS_CSV)

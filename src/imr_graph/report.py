@@ -1,6 +1,6 @@
-"""The visual report: one offline HTML page of charts made from the canned ``report_*`` queries.
+"""The visual report: one offline HTML page of charts made from the canned queries.
 
-:func:`report_data` runs the canned queries (``queries/report_*.rq``, through
+:func:`report_data` runs the canned queries (``queries/*.rq``, through
 :mod:`imr_graph.queries`) on a store and returns plain rows; :func:`report_html` draws them
 as inline SVG bar charts (no JavaScript, nothing loaded from the network):
 
@@ -45,25 +45,25 @@ class Chart:
 
 
 CHARTS: tuple[Chart, ...] = (
-    Chart("service-category", "report_overturn_by_service_category",
+    Chart("service-category", "overturn-rate-by-service-category",
           "Overturn rate by service category", "category",
           "Category from the request wording when the graph has none (see the query)."),
-    Chart("guideline-family", "report_overturn_by_guideline_family",
+    Chart("guideline-family", "overturn-rate-by-guideline-family",
           "Overturn rate by guideline family the reviewer relied on", "family",
           "An item citing two families counts for both."),
-    Chart("section", "report_overturn_by_section",
+    Chart("section", "overturn-rate-by-section",
           "Overturn rate by guideline section the reviewer cited", "section",
           "Most cited sections first.", top=20),
-    Chart("specialty", "report_overturn_by_specialty",
+    Chart("specialty", "overturn-rate-by-specialty",
           "Overturn rate by reviewer specialty", "specialty",
           "A reviewer with two specialties counts for both.", top=20),
-    Chart("month", "report_overturn_by_month", "Decisions by month", "month"),
-    Chart("services", "report_most_disputed_services", "Most disputed services",
-          "service_name", "Services with the most disputed items.", top=20),
+    Chart("month", "overturn-rate-by-month", "Decisions by month", "month"),
+    Chart("services", "most-disputed-services", "Most disputed services",
+          "service", "Services with the most disputed items.", top=20),
 )
 
-SUMMARY_QUERY = "report_summary"
-PARTIAL_QUERY = "report_partial_authorizations"
+SUMMARY_QUERY = "summary"
+PARTIAL_QUERY = "partial-authorizations"
 
 
 def _value(term: Any) -> Any:
@@ -212,7 +212,7 @@ def _partial_section(rows: list[dict[str, Any]]) -> str:
     )
     body = "".join(
         f"<tr><td>{_e(r.get('case'))}</td><td>{_e(r.get('original'))}</td>"
-        f"<td>{_e(r.get('authorized'))}</td><td>{_e(r.get('request'))}</td>"
+        f"<td>{_e(r.get('authorized'))}</td><td>{_e(r.get('disputed'))}</td>"
         f'<td class="{_e(str(r.get("outcome", "")).lower())}">{_e(r.get("outcome"))}</td></tr>'
         for r in rows
     )
