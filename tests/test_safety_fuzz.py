@@ -8,10 +8,8 @@ validated against ``ontology/shapes.ttl`` in memory (``validate.validate_quads``
 from __future__ import annotations
 
 import random
-import re
 from functools import cache
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -57,13 +55,6 @@ def check(text: str, name: str) -> None:
         return
     report = validate_quads(quads, DEFAULT_BASE)
     violations = report.violations
-    # Known parser gaps, each pinned by a strict xfail test below; every other violation
-    # still fails the test.
-    if any(not i.request.strip() for i in record.items):  # an item with an empty request
-        violations = [v for v in violations if not (
-            "String length not >=" in v.message and v.path in ("imr:request", "skos:prefLabel"))]
-    if record.case_number and not re.fullmatch(r"CM\d{2}-\d{7}", record.case_number):
-        violations = [v for v in violations if v.path != "imr:caseNumber"]
     assert not violations, [v.line() for v in violations[:5]]
     assert report.cases == 1
 
@@ -112,8 +103,6 @@ def test_doubled_items_map_to_valid_graphs(data: st.DataObject) -> None:
     check("\n\n".join(blocks), f"doubled{suffix}")
 
 
-@pytest.mark.xfail(strict=True, reason="parser: a repeated issues heading yields an item "
-                   "with an empty request (found by this fuzzing; parsing.py)")
 def test_doubled_heading_gives_no_empty_item() -> None:
     lines = example_letters()[1].read_text(encoding="utf-8").split("\n")
     start = next(i for i, x in enumerate(lines) if "IMR ISSUES, DECISIONS" in x) - 4
@@ -124,8 +113,6 @@ def test_doubled_heading_gives_no_empty_item() -> None:
     assert validate_quads(record_to_quads(record, doc.text), DEFAULT_BASE).conforms
 
 
-@pytest.mark.xfail(strict=True, reason="parser: noise glued to the case number is kept "
-                   "(found by this fuzzing; parsing.py)")
 def test_noise_before_the_case_number_is_not_kept() -> None:
     text = example_letters()[0].read_text(encoding="utf-8")
     doc = document_from_bytes(text.replace("| CM15-0171547 |", "| 0CM15-0171547 |").encode(),

@@ -118,7 +118,7 @@ _MONTHS = {
         ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
     )
 }
-CASE_NUMBER_RE = re.compile(r"\b(CM\d{2}\s*-\s*\d{5,8})\b")
+CASE_NUMBER_RE = re.compile(r"(?<![A-Za-z])(CM\d{2}\s*-\s*\d{7})(?!\d)")
 
 
 def parse_date(value: str) -> str | None:
@@ -153,7 +153,7 @@ def parse_header(text: str) -> dict[str, str | None]:
         value = clean(head[m.end() : end])
         if key == "case_number":
             cm = CASE_NUMBER_RE.search(value)
-            fields[key] = re.sub(r"\s+", "", cm.group(1)) if cm else (value.split() or [None])[0]
+            fields[key] = re.sub(r"\s+", "", cm.group(1)) if cm else None
         elif key == "priority":
             fields[key] = value.split()[0].strip(".,;") if value.split() else None
         else:
@@ -295,16 +295,21 @@ def parse_items(text: str, path: str) -> list[Item]:
     outcomes = [m for m in outcomes if _block_follows(text, m.end())]
     if not outcomes:
         raise ParseError("no disputed item with an Upheld/Overturned decision found", path=path)
-    items: list[Item] = []
+    # A label starts after the previous item's rationale heading (never after its own outcome).
     prev_end = begin
-    label_starts: list[int] = []
-    for m in outcomes:
-        label_starts.append(_label_start(text, prev_end, m.start()))
-        rat = _RAT_RE.search(text, m.end())
+    kept: list[tuple[int, re.Match[str]]] = []
+    for i, m in enumerate(outcomes):
+        start = _label_start(text, min(prev_end, m.start()), m.start())
+        if ws(text[start : m.start()]).strip(" :"):
+            kept.append((start, m))
+        nxt = outcomes[i + 1].start() if i + 1 < len(outcomes) else len(text)
+        rat = _RAT_RE.search(text, m.end(), nxt)
         prev_end = rat.end() if rat else m.end()
-    for n, m in enumerate(outcomes):
-        start = label_starts[n]
-        block_end = label_starts[n + 1] if n + 1 < len(outcomes) else len(text)
+    if not kept:
+        raise ParseError("no disputed item with a named request found", path=path)
+    items: list[Item] = []
+    for n, (start, m) in enumerate(kept):
+        block_end = kept[n + 1][0] if n + 1 < len(kept) else len(text)
         items.append(_item(text, n + 1, start, m, block_end))
     return items
 
