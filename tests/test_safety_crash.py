@@ -15,6 +15,8 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
+
 from imr_graph.mapping import case_graph_iri, record_to_quads
 from imr_graph.parsing import parse_document
 from imr_graph.reading import read_document
@@ -59,14 +61,18 @@ def check_store(store: Path, reported: dict[str, int],
         return len(graphs)
 
 
-def test_sigkill_at_random_moments_never_loses_or_corrupts_a_case(tmp_path: Path) -> None:
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_sigkill_at_random_moments_never_loses_or_corrupts_a_case(tmp_path: Path,
+                                                                  jobs: str) -> None:
     letters = tmp_path / "letters"
     files = write_copies(letters, 40)
     pdfs = corpus_pdfs()[:20]
     files += pdfs
     expected = expected_counts(files)
     store = tmp_path / "store"
-    command = [*cli(), "ingest", "-v", "--store", str(store), str(letters), *map(str, pdfs)]
+    # --jobs 1 is the serial path, --jobs 2 the parallel pipeline (batched writes).
+    command = [*cli(), "ingest", "-v", "--jobs", jobs, "--store", str(store), str(letters),
+               *map(str, pdfs)]
     rng = random.Random(8)
     reported: dict[str, int] = {}
     killed_mid_run = 0
@@ -90,3 +96,29 @@ def test_sigkill_at_random_moments_never_loses_or_corrupts_a_case(tmp_path: Path
     done = subprocess.run(command, capture_output=True, env=env(), timeout=600)
     assert done.returncode == 0, done.stderr.decode()[-2000:]
     assert check_store(store, reported, expected) == len(expected)
+
+
+def kill_after_first_report(tmp_path: Path, *options: str) -> None:
+    """Kill an ingest right after it reports its first case; that case must be stored."""
+    letters = tmp_path / "letters"
+    write_copies(letters, 60)
+    store = tmp_path / "store"
+    proc = subprocess.Popen([*cli(), "ingest", "-v", *options, "--store", str(store),
+                             str(letters)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            env=env(), start_new_session=True)
+    assert proc.stdout is not None
+    first = proc.stdout.readline().decode()
+    os.killpg(proc.pid, signal.SIGKILL)
+    rest, _ = proc.communicate(timeout=60)
+    reported = {m["case"]: int(m["triples"])
+                for line in [first, *rest.decode().splitlines()] if (m := LINE.match(line.strip()))}
+    assert reported, first
+    check_store(store, reported, expected_counts(sorted(letters.glob("*.txt"))))
+
+
+def test_kill_right_after_a_report_serial(tmp_path: Path) -> None:
+    kill_after_first_report(tmp_path, "--jobs", "1")
+
+
+def test_kill_right_after_a_report_parallel(tmp_path: Path) -> None:
+    kill_after_first_report(tmp_path, "--jobs", "2")

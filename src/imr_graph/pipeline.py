@@ -304,8 +304,10 @@ class _Writer:
         t0 = time.perf_counter()
         data = b"".join(self.pending)
         try:
-            # load() is one transaction: the whole batch of new cases or nothing.
+            # load() is one transaction: the whole batch of new cases or nothing. The flush
+            # writes RocksDB's memtables out: without it memory grows with every batch.
             self.store._writable().load(data, format=RdfFormat.N_QUADS, lenient=True)
+            self.store._writable().flush()
         except (OSError, SyntaxError, ValueError) as exc:
             raise StoreError(f"cannot write {len(self.pending)} cases: {exc}",
                              path=self.store.path) from None
@@ -347,6 +349,21 @@ def ingest_parallel(
     known = frozenset(stored_sha256s(store)) if resume else frozenset()
     writer = _Writer(store, stats, batch)
 
+    held: list[IngestResult] = []
+
+    def release(result: IngestResult) -> list[IngestResult]:
+        """Results in input order, each only once its case is really in the store.
+
+        While a batch of new cases waits in the writer, every result (even a failure) is held
+        so the order stays the input order; a flush releases them all.
+        """
+        held.append(result)
+        if writer.pending:
+            return []
+        out = held[:]
+        held.clear()
+        return out
+
     def handle(done: _Done) -> IngestResult | None:
         if done.skipped:
             stats.skipped += 1
@@ -382,7 +399,7 @@ def ingest_parallel(
                 for path in files:
                     r = handle(_process_one(path))
                     if r is not None:
-                        yield r
+                        yield from release(r)
             finally:
                 _init_worker(frozenset(), "", None, None)
         else:
@@ -401,16 +418,18 @@ def ingest_parallel(
                             for done in inflight.popleft().result():
                                 r = handle(done)
                                 if r is not None:
-                                    yield r
+                                    yield from release(r)
                     while inflight:
                         for done in inflight.popleft().result():
                             r = handle(done)
                             if r is not None:
-                                yield r
+                                yield from release(r)
                 finally:
                     for f in inflight:
                         f.cancel()
         writer.flush()
+        yield from held
+        held.clear()
         store.prune_concepts()
     finally:
         try:

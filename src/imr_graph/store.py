@@ -67,6 +67,10 @@ def default_store_path() -> Path:
     return Path(data_home).expanduser() / "imr-graph" / "store"
 
 
+FLUSH_EVERY = 200_000
+"""Quads written between two flushes of the store's memtables (bounds ingest memory)."""
+
+
 class GraphStore:
     """An on-disk Oxigraph store holding one named graph per case.
 
@@ -86,6 +90,7 @@ class GraphStore:
         self.path = Path(path).expanduser() if path is not None else default_store_path()
         self.read_only = read_only
         self.base = resolve_base(base)
+        self._unflushed = 0
         self.conflicts: list[str] = []
         """Messages about cases replaced by another letter of the same case (see
         :meth:`replace_graph`'s ``newer_only``); :meth:`take_conflicts` empties it."""
@@ -193,6 +198,12 @@ class GraphStore:
             update += " ;\nINSERT DATA {\n" + "\n".join(blocks) + "\n}"
         try:
             store.update(update)
+            self._unflushed += len(own) + len(shared)
+            if self._unflushed >= FLUSH_EVERY:
+                # RocksDB keeps written data in memtables until a flush: without one, memory
+                # grows with every case of a long ingest.
+                store.flush()
+                self._unflushed = 0
         except (OSError, SyntaxError, RuntimeError) as exc:
             raise StoreError(f"cannot write graph {graph.value}: {exc}", path=self.path) from None
         return len(own)
