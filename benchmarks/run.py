@@ -13,9 +13,10 @@ For each size N (``--sizes``, default 1000; 10000 takes ~10 min and 100000 hours
    ``rdflib.Dataset`` and run the same queries with rdflib's SPARQL, in a child process
    killed after ``--rdflib-cap`` seconds (unfinished queries are reported as capped).
 
-Then PDF text extraction on the real corpus: pypdf (what ``imr_graph.reading`` uses) versus
-pypdfium2 and pymupdf when a Python with them is found (``--pdf-python``), letters/s and
-how many letters parse to the same record as with pypdf.
+Then PDF text extraction on the real corpus: what ``imr_graph.reading`` uses (PDFium through
+pypdfium2, ``imr-graph``) versus pypdf, and plain pypdfium2 and pymupdf when a Python with them
+is found (``--pdf-python``): letters/s and how many letters parse to the same record as with
+pypdf.
 
 Writes ``benchmarks/results/latest.json`` and ``benchmarks/results/latest.svg``, prints ratios.
 """
@@ -237,7 +238,8 @@ def bench_rdflib(nquads: Path, plan: list[dict], cap: float, repeat: int, work: 
 
 
 def bench_pdf(pdf_python: str | None, limit: int) -> dict:
-    """Extraction speed of pypdf vs pypdfium2 / pymupdf on the corpus, and record agreement."""
+    """Extraction speed of the project's extractor, pypdf, pypdfium2 and pymupdf on the corpus,
+    and agreement of the parsed records with pypdf's."""
     from generate import CORPUS
 
     from imr_graph.parsing import parse_text
@@ -256,7 +258,7 @@ def bench_pdf(pdf_python: str | None, limit: int) -> dict:
         return _strip_spans(d)
 
     out: dict = {"letters": len(files)}
-    libs = [("pypdf", sys.executable)]
+    libs = [("pypdf", sys.executable), ("imr-graph", sys.executable)]
     if pdf_python:
         libs += [("pypdfium2", pdf_python), ("pymupdf", pdf_python)]
     reference: dict[str, dict | None] = {}

@@ -275,3 +275,29 @@ def test_corpus_same_answers_on_both_backends(server: OxigraphServer, tmp_path: 
         assert local.stats()["cases"] > 50
         assert remote.stats() == local.stats()
         assert compare_canned(local, remote) >= 10
+
+
+def test_export_and_report_through_endpoint(server: OxigraphServer, embedded: GraphStore,
+                                            tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from imr_graph.cli import app
+    from imr_graph.export import Selection, select
+    from imr_graph.report import report_data
+
+    remote = RemoteStore(server.url)
+    assert all(r.ok for r in ingest(remote, [EXAMPLES]))
+    for selection in (Selection(), Selection(case="CM15-0171547")):
+        here, there = select(embedded, selection), select(remote, selection)
+        assert (there.number_of_nodes(), there.number_of_edges()) == (
+            here.number_of_nodes(), here.number_of_edges())
+    assert report_data(remote)["summary"] == report_data(embedded)["summary"]
+    runner = CliRunner()
+    out = tmp_path / "case.graphml"
+    run = runner.invoke(app, ["export", "--endpoint", server.url, "--case", "CM15-0171547",
+                              "--format", "graphml", "--out", str(out)])
+    assert run.exit_code == 0, run.output
+    assert out.read_text().startswith("<graphml")
+    run = runner.invoke(app, ["report", "--endpoint", server.url, "--out", str(tmp_path / "r")])
+    assert run.exit_code == 0, run.output
+    assert (tmp_path / "r" / "index.html").is_file()

@@ -11,25 +11,7 @@ import typer
 
 from ..errors import ImrGraphError
 from . import app, fail
-
-StoreOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--store",
-        help="Store directory (default: $IMR_GRAPH_STORE, else "
-        "${XDG_DATA_HOME:-~/.local/share}/imr-graph/store).",
-        show_default=False,
-    ),
-]
-BaseOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--base",
-        help="Base IRI of data resources (default: $IMR_GRAPH_BASE, else "
-        "https://w3id.org/imr-graph/id/).",
-        show_default=False,
-    ),
-]
+from .graph import BaseOpt, EndpointOpt, StoreOpt
 
 
 class ExportFormat(StrEnum):
@@ -93,6 +75,7 @@ def export_cmd(
     title: Annotated[str | None, typer.Option("--title", help="Title of the html page.")] = None,
     store: StoreOpt = None,
     base: BaseOpt = None,
+    endpoint: EndpointOpt = None,
 ) -> None:
     """Export the graph (or part of it) as GraphML, GEXF, JSON, Cytoscape.js, DOT or HTML.
 
@@ -102,13 +85,13 @@ def export_cmd(
     try:
         from ..export import FORMATS, Selection, check_size, render, select
         from ..queries import parse_param_args
-        from ..store import GraphStore
+        from ..remote import open_backend
 
         selection = Selection(
             case=case, service=service, section=section, query=query,
             params=parse_param_args(param or []), hops=hops,
         )
-        with GraphStore(store, read_only=True, base=base) as gs:
+        with open_backend(store, endpoint, read_only=True, base=base) as gs:
             graph = select(gs, selection, fold_spans=not keep_spans)
         what = selection.describe()
         limit = FORMATS[fmt.value] if max_nodes is None else max_nodes
@@ -138,13 +121,14 @@ def report_cmd(
     title: Annotated[str | None, typer.Option("--title", help="Title of the report.")] = None,
     store: StoreOpt = None,
     base: BaseOpt = None,
+    endpoint: EndpointOpt = None,
 ) -> None:
-    """Write an offline HTML report with charts made from the canned report_* queries."""
+    """Write an offline HTML report with charts made from the canned queries."""
     try:
+        from ..remote import open_backend
         from ..report import write_report
-        from ..store import GraphStore
 
-        with GraphStore(store, read_only=True, base=base) as gs:
+        with open_backend(store, endpoint, read_only=True, base=base) as gs:
             path = write_report(gs, out, title=title)
         typer.echo(f"report -> {path}")
     except (ImrGraphError, OSError) as exc:
