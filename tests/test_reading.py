@@ -110,3 +110,10 @@ def test_corpus_pdfs_open_without_a_password(dwc_pdfs: list[Path]) -> None:
 
 def test_every_error_is_an_imr_graph_error() -> None:
     assert issubclass(PdfError, ImrGraphError)
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_byte_order_mark(codec: str) -> None:
+    text = example_letters()[1].read_text(encoding="utf-8")
+    doc = document_from_bytes(text.encode(codec), "no-bom.txt")
+    assert doc.format == "text" and doc.text == text

@@ -117,7 +117,8 @@ def pdf_text(data: bytes, path: str) -> str:
 
 
 def decode_text(data: bytes, path: str) -> str:
-    """Decode a text file: UTF-8 (with or without BOM), UTF-16 with BOM, else Latin-1.
+    """Decode a text file: UTF-8 (with or without BOM), UTF-16 (with a BOM, or without one when
+    the text is mostly ASCII), else Latin-1.
 
     Binary data (NUL bytes outside UTF-16, or many control characters) is an error.
     """
@@ -127,7 +128,10 @@ def decode_text(data: bytes, path: str) -> str:
         except UnicodeDecodeError as exc:
             raise InputError("undecodable UTF-16 text", path=path) from exc
     if b"\x00" in data:
-        raise InputError("binary file, not a text or PDF letter", path=path)
+        utf16 = _utf16_without_bom(data)
+        if utf16 is None:
+            raise InputError("binary file, not a text or PDF letter", path=path)
+        data = utf16.encode("utf-8")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -136,6 +140,29 @@ def decode_text(data: bytes, path: str) -> str:
     if controls > max(8, len(text[:20000]) // 100):
         raise InputError("binary file, not a text or PDF letter", path=path)
     return text
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """UTF-16 text saved without a byte-order mark, or ``None`` when ``data`` is not that.
+
+    ASCII-range text in UTF-16 has a NUL in every other byte (odd offsets for little-endian,
+    even for big-endian); binary data does not look like that.
+    """
+    sample = data[:4000]
+    if len(sample) < 4 or len(sample) % 2:
+        sample = sample[: len(sample) - len(sample) % 2]
+    if not sample:
+        return None
+    half = len(sample) // 2
+    odd = sample[1::2].count(0) / half
+    even = sample[0::2].count(0) / half
+    for share, other, codec in ((odd, even, "utf-16-le"), (even, odd, "utf-16-be")):
+        if share > 0.9 and other < 0.05:
+            try:
+                return data[: len(data) - len(data) % 2].decode(codec)
+            except UnicodeDecodeError:
+                return None
+    return None
 
 
 def normalise_newlines(text: str) -> str:
