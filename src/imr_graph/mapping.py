@@ -40,7 +40,7 @@ from urllib.parse import quote
 
 from pyoxigraph import Literal, NamedNode, Quad, Triple
 
-from .errors import MappingError, UsageError
+from .errors import MappingError, NotFoundError, UsageError
 from .records import FAMILIES, Citation, Guideline, Item, RationaleReference, Record, Span
 
 DEFAULT_BASE = "https://w3id.org/imr-graph/id/"
@@ -151,6 +151,25 @@ def case_iri(case_key: str, base: str = DEFAULT_BASE) -> NamedNode:
 def case_graph_iri(case_key: str, base: str = DEFAULT_BASE) -> NamedNode:
     """``{base}graph/{case_key}``: the named graph holding one case."""
     return NamedNode(f"{base}graph/{_key(case_key)}")
+
+
+def graph_for_name(name: str, base: str = DEFAULT_BASE) -> NamedNode:
+    """The case graph IRI meant by ``name``: a case key, a case IRI, a graph IRI or ``<iri>``.
+
+    Only builds the IRI; whether the graph exists is the store's question.
+    """
+    value = name.strip()
+    if value.startswith("<") and value.endswith(">"):
+        value = value[1:-1]
+    case_prefix = f"{base}case/"
+    if value.startswith(case_prefix):
+        return case_graph_iri(value[len(case_prefix) :].split("/")[0], base)
+    if ":" in value and "/" in value:
+        try:
+            return NamedNode(value)
+        except ValueError as exc:
+            raise NotFoundError(f"not a graph IRI: {value!r} ({exc})") from None
+    return case_graph_iri(value, base)
 
 
 def concepts_graph_iri(base: str = DEFAULT_BASE) -> NamedNode:

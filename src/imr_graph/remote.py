@@ -62,6 +62,7 @@ from .mapping import (
     Extra,
     case_graph_iri,
     concepts_graph_iri,
+    graph_for_name,
     record_to_quads,
     resolve_base,
     vocabulary_graph_iri,
@@ -457,19 +458,7 @@ class RemoteStore:
 
     def resolve_graph(self, name: str) -> NamedNode:
         """A graph IRI from a case key, a case IRI, a graph IRI or ``<iri>``; must exist."""
-        value = name.strip()
-        if value.startswith("<") and value.endswith(">"):
-            value = value[1:-1]
-        case_prefix = f"{self.base}case/"
-        if value.startswith(case_prefix):
-            graph = case_graph_iri(value[len(case_prefix):].split("/")[0], self.base)
-        elif ":" in value and "/" in value:
-            try:
-                graph = NamedNode(value)
-            except ValueError as exc:
-                raise NotFoundError(f"not a graph IRI: {value!r} ({exc})") from None
-        else:
-            graph = case_graph_iri(value, self.base)
+        graph = graph_for_name(name, self.base)
         if not self.contains_graph(graph):
             raise NotFoundError(f"no graph {graph.value} at {self.query_url}")
         return graph

@@ -42,6 +42,7 @@ from .mapping import (
     Extra,
     case_graph_iri,
     concepts_graph_iri,
+    graph_for_name,
     record_to_quads,
     resolve_base,
     vocabulary_graph_iri,
@@ -339,19 +340,7 @@ class GraphStore:
 
     def resolve_graph(self, name: str) -> NamedNode:
         """A graph IRI from a case key, a case IRI, a graph IRI or ``<iri>``; must exist."""
-        value = name.strip()
-        if value.startswith("<") and value.endswith(">"):
-            value = value[1:-1]
-        case_prefix = f"{self.base}case/"
-        if value.startswith(case_prefix):
-            graph = case_graph_iri(value[len(case_prefix) :].split("/")[0], self.base)
-        elif ":" in value and "/" in value:
-            try:
-                graph = NamedNode(value)
-            except ValueError as exc:
-                raise NotFoundError(f"not a graph IRI: {value!r} ({exc})") from None
-        else:
-            graph = case_graph_iri(value, self.base)
+        graph = graph_for_name(name, self.base)
         if not self.store.contains_named_graph(graph):
             hint = "" if self.case_graphs() else " (the store has no cases)"
             raise NotFoundError(f"no graph {graph.value} in store {self.path}{hint}")
