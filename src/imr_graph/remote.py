@@ -68,7 +68,7 @@ from .mapping import (
     vocabulary_graph_iri,
 )
 from .records import Record
-from .store import DUMP_FORMATS, GraphStore, QueryResult
+from .store import DUMP_FORMATS, GraphStore, QueryResult, triple_lines
 
 TRANSIENT_STATUS = frozenset({429, 500, 502, 503, 504})
 """HTTP statuses retried with backoff."""
@@ -296,17 +296,7 @@ class RemoteStore:
         """
         self._writable()
         concepts = self.concepts_graph
-        own: dict[str, None] = {}
-        shared: dict[str, None] = {}
-        for q in quads:
-            line = f"{q.subject} {q.predicate} {q.object} ."
-            if q.graph_name == graph:
-                own[line] = None
-            elif q.graph_name == concepts:
-                shared[line] = None
-            else:
-                raise ValueError(f"quad outside graph {graph}: {q}")
-        lines = list(own)
+        lines, shared = triple_lines(quads, graph, concepts)
         body = ("\n".join(lines) + "\n").encode("utf-8")
         try:
             if shared:  # concepts first (additive), so a case written has its concepts

@@ -72,6 +72,26 @@ FLUSH_EVERY = 200_000
 """Quads written between two flushes of the store's memtables (bounds ingest memory)."""
 
 
+def triple_lines(
+    quads: Iterable[Quad], graph: NamedNode, concepts: NamedNode
+) -> tuple[list[str], list[str]]:
+    """N-Triples lines of a case's quads: those of ``graph`` and those of ``concepts``.
+
+    Duplicates are dropped (first-seen order kept); a quad in any other graph is an error.
+    """
+    own: dict[str, None] = {}
+    shared: dict[str, None] = {}
+    for q in quads:
+        line = f"{q.subject} {q.predicate} {q.object} ."
+        if q.graph_name == graph:
+            own[line] = None
+        elif q.graph_name == concepts:
+            shared[line] = None
+        else:
+            raise ValueError(f"quad outside graph {graph}: {q}")
+    return list(own), list(shared)
+
+
 class GraphStore:
     """An on-disk Oxigraph store holding one named graph per case.
 
@@ -182,16 +202,7 @@ class GraphStore:
         if newer_only:
             self._check_newer(graph, quads)
         concepts = self.concepts_graph
-        own: dict[str, None] = {}
-        shared: dict[str, None] = {}
-        for q in quads:
-            line = f"{q.subject} {q.predicate} {q.object} ."
-            if q.graph_name == graph:
-                own[line] = None
-            elif q.graph_name == concepts:
-                shared[line] = None
-            else:
-                raise ValueError(f"quad outside graph {graph}: {q}")
+        own, shared = triple_lines(quads, graph, concepts)
         update = f"DROP SILENT GRAPH {graph}"
         blocks = [f"GRAPH {g} {{\n" + "\n".join(lines) + "\n}"
                   for g, lines in ((graph, own), (concepts, shared)) if lines]
