@@ -184,12 +184,36 @@ def split_phrases(sentence: str, *, merge_qualifiers: bool) -> list[str]:
     return [x for x in out if x]
 
 
+_ANCHORS = {"diagnos": re.compile(r"diagnos", re.I), "medication": re.compile(r"medication", re.I)}
+
+
+def _triggers(text: str, start: int, end: int, trigger: re.Pattern[str],
+              anchor: re.Pattern[str]) -> list[re.Match[str]]:
+    """``trigger.finditer`` over ``text[start:end]``, tried only around ``anchor`` words.
+
+    Every trigger phrase contains its anchor word ("diagnos…", "medication…"), so looking
+    near those words finds the same matches far faster than trying the long alternation
+    at every position of the summary.
+    """
+    found: list[re.Match[str]] = []
+    pos = start
+    for a in anchor.finditer(text, start, end):
+        if a.end() <= pos:
+            continue
+        m = trigger.search(text, max(pos, a.start() - 60), min(end, a.end() + 120))
+        if m is not None and m.end() > pos:
+            found.append(m)
+            pos = m.end()
+    return found
+
+
 def _find_list(
-    text: str, start: int, end: int, trigger: re.Pattern[str], *, merge: bool
-) -> tuple[list[str], Span | None, list[str]]:
+    text: str, start: int, end: int, trigger: re.Pattern[str], anchor: re.Pattern[str],
+    *, merge: bool,
+) -> tuple[list[str], Span | None]:
     phrases: list[str] = []
     first: Span | None = None
-    for m in trigger.finditer(text, start, end):
+    for m in _triggers(text, start, end, trigger, anchor):
         s_end = _sentence_from(text, m.end(), end)
         chunk = text[m.end() : s_end]
         if len(chunk) > 600:
@@ -199,7 +223,7 @@ def _find_list(
             phrases += found
             if first is None:
                 first = (m.start(), s_end)
-    return phrases, first, []
+    return phrases, first
 
 
 _GENERIC_DIAG = re.compile(
@@ -209,7 +233,8 @@ _GENERIC_DIAG = re.compile(
 
 def find_diagnoses(text: str, start: int, end: int) -> tuple[list[str], Span | None]:
     """Diagnosis phrases named in the case summary, in order, without duplicates."""
-    phrases, span, _ = _find_list(text, start, end, _DIAG_TRIGGERS, merge=True)
+    phrases, span = _find_list(text, start, end, _DIAG_TRIGGERS, _ANCHORS["diagnos"],
+                               merge=True)
     keep = [p for p in phrases if not _GENERIC_DIAG.match(p) and len(p) <= 200 and
             re.search(r"[A-Za-z]{3}", p)]
     return dedupe(keep), span
@@ -227,7 +252,8 @@ _MED_SHAPE = re.compile(r"^[A-Za-z][A-Za-z0-9'\-/ .%]*$")
 
 def find_medications(text: str, start: int, end: int) -> tuple[list[str], Span | None]:
     """Medications named as current (or listed) in the case summary."""
-    phrases, span, _ = _find_list(text, start, end, _MED_TRIGGERS, merge=False)
+    phrases, span = _find_list(text, start, end, _MED_TRIGGERS, _ANCHORS["medication"],
+                               merge=False)
     keep: list[str] = []
     for p in phrases:
         p = re.sub(r"\s+(?:at\s+bedtime|as\s+needed|daily|since\b.*|which\b.*|for\s+\w+.*"
