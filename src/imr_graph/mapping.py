@@ -30,6 +30,7 @@ substring of the text.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -72,13 +73,14 @@ Extra = Callable[[Record, NamedNode], Iterable[Quad | Triple]]
 """Hook type: extra quads (or triples, put into the case graph) for a record and its graph."""
 
 
+@functools.cache
 def imr(local: str) -> NamedNode:
-    """A term of the imr ontology."""
+    """A term of the imr ontology (cached: building and checking an IRI is not free)."""
     return NamedNode(IMR + local)
 
 
 def _ns(ns: str) -> Callable[[str], NamedNode]:
-    return lambda local: NamedNode(ns + local)
+    return functools.cache(lambda local: NamedNode(ns + local))
 
 
 rdf, rdfs, xsd, skos, prov, dcterms, oa = (
