@@ -154,3 +154,16 @@ def test_cli_ingest_jobs_and_resume(tmp_path: Path, jobs: int) -> None:
                               "--jobs", str(jobs), "--resume"])
     assert res.exit_code == 0, res.output
     assert "letters: 0  " in res.stdout
+
+
+def test_link_hook_goes_to_the_workers(tmp_path: Path) -> None:
+    """`ingest --link` keeps the parallel path: its hook can be sent to worker processes."""
+    import pickle
+
+    from imr_graph.linking import item_details
+    from imr_graph.pipeline import use_pipeline
+
+    hook = item_details()
+    assert pickle.loads(pickle.dumps(hook)) is not None
+    with GraphStore(tmp_path / "store") as gs:
+        assert use_pipeline(gs, 2, False, hook)

@@ -68,15 +68,21 @@ def _int(v: int) -> Literal:
     return Literal(str(v), datatype=NamedNode(XSD + "integer"))
 
 
-def item_details(base: str = DEFAULT_BASE) -> Extra:
-    """The per-record hook: request details on each item node of the case graph."""
+class _ItemDetails:
+    """The per-record hook as an object, so the parallel ingest can send it to its workers."""
 
-    def extra(record: Record, graph: NamedNode) -> Iterator[Triple]:
+    def __init__(self, base: str) -> None:
+        self.base = base
+
+    def __call__(self, record: Record, graph: NamedNode) -> Iterator[Triple]:
         for item in record.items:
-            node = item_iri(record.case_key, item.index, base)
+            node = item_iri(record.case_key, item.index, self.base)
             yield from _details(node, item.request)
 
-    return extra
+
+def item_details(base: str = DEFAULT_BASE) -> Extra:
+    """The per-record hook: request details on each item node of the case graph."""
+    return _ItemDetails(base)
 
 
 def _details(node: NamedNode, request: str) -> Iterator[Triple]:
