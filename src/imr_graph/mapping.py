@@ -117,8 +117,18 @@ def resolve_base(base: str | None = None) -> str:
 
 
 def normalise_label(label: str) -> str:
-    """A label as concept nodes show it: whitespace collapsed, lowercase."""
-    return " ".join(label.split()).lower()
+    """A label as concept nodes show it (``skos:prefLabel``): one per concept IRI.
+
+    Lowercase and ascii-folded, with runs of spaces, hyphens, slashes and underscores (the
+    separators wordings vary in most) turned into one space; other punctuation ("3.3",
+    "5%", "(IDDSs)") stays readable: "lumbar sprain/strain", "Lumbar sprain-strain" and
+    "lumbar sprain strain" share the IRI ``…/lumbar-sprain-strain`` and the label "lumbar
+    sprain strain".
+    The wording as written is kept as ``skos:altLabel``.
+    """
+    folded = unicodedata.normalize("NFKD", label).encode("ascii", "ignore").decode("ascii")
+    text = re.sub(r"[\s/_\-\u2010-\u2015]+", " ", folded.lower())
+    return " ".join(text.split()) or " ".join(label.split()).lower()
 
 
 def slug(label: str) -> str:
