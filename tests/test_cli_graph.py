@@ -77,7 +77,7 @@ def test_query_graph_option(store: Path) -> None:
     assert result.exit_code == 0 and "(1 row)" in result.stdout
     result = runner.invoke(app, ["query", "SELECT ?i WHERE { ?i a imr:DisputedItem }",
                                  "--graph", "CM00-0000000", "--store", str(store)])
-    assert result.exit_code == 1 and "no graph" in result.stderr
+    assert result.exit_code == 2 and "no graph" in result.stderr
 
 
 def test_queries_lists_descriptions() -> None:
@@ -111,7 +111,7 @@ def test_dump_drop_validate_update(store: Path, tmp_path: Path) -> None:
     result = runner.invoke(app, ["drop", "CM15-0171547", "--store", str(store)])
     assert result.exit_code == 0 and "dropped" in result.stdout
     result = runner.invoke(app, ["drop", "CM15-0171547", "--store", str(store)])
-    assert result.exit_code == 1 and "no graph" in result.stderr
+    assert result.exit_code == 2 and "no graph" in result.stderr
     result = runner.invoke(app, ["update", "LOAD <http://example.org/x>", "--store", str(store)])
     assert result.exit_code == 2 and "LOAD is disabled" in result.stderr
 

@@ -77,3 +77,17 @@ def test_console_script_runs_in_a_subprocess() -> None:
         "imr-graph: error: /nonexistent/letter.pdf: cannot read file (No such file or directory)"
     )
     assert "Traceback" not in bad.stderr
+
+
+def test_io_errors_are_one_line_and_a_closed_pipe_is_quiet() -> None:
+    exe = Path(sys.executable).with_name("imr-graph")
+    letter = str(example_letters()[0])
+    if Path("/dev/full").exists():
+        with open("/dev/full", "w") as full:
+            run = subprocess.run([str(exe), "parse", letter], stdout=full, stderr=subprocess.PIPE,
+                                 text=True)
+        assert run.returncode == 2
+        assert run.stderr.strip() == "imr-graph: error: No space left on device"
+    head = subprocess.run(f"'{exe}' parse --text {letter} | head -c 10", shell=True,
+                          capture_output=True, text=True)
+    assert len(head.stdout) == 10 and "Traceback" not in head.stderr

@@ -73,7 +73,9 @@ class MappingError(InputError):
 
 
 class NotFoundError(ImrGraphError):
-    """A case, graph or canned query named on the command line does not exist."""
+    """A case, graph or canned query named on the command line does not exist (a usage error)."""
+
+    exit_code = 2
 
 
 class RemoteWriteError(ImrGraphError):

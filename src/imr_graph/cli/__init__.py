@@ -65,8 +65,27 @@ def warn(message: str) -> None:
     typer.echo(f"imr-graph: {message}", err=True)
 
 
-def run() -> None:  # pragma: no cover - console entry point alias
-    app()
+def run() -> None:
+    """The console entry point: :data:`app`, with one line instead of a traceback for I/O
+    errors no command caught (an unwritable ``--out`` or ``--errors`` file, a full disk).
+
+    A closed stdout (``imr-graph query … | head``) ends quietly.
+    """
+    import os
+    import sys
+
+    try:
+        app()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(0)
+    except OSError as exc:
+        if _state["debug"]:
+            raise
+        where = f"{exc.filename}: " if exc.filename else ""
+        typer.echo(f"imr-graph: error: {where}{exc.strerror or exc}", err=True)
+        sys.exit(2)
 
 
 # Command modules register themselves on ``app`` when imported. Each area owns one module;

@@ -95,6 +95,7 @@ def ingest_dmhc_command(
     except ImrGraphError as exc:
         fail(exc)
     if errors is not None:
+        errors.parent.mkdir(parents=True, exist_ok=True)
         with errors.open("w", encoding="utf-8") as fh:
             for row in bad:
                 fh.write(json.dumps(row) + "\n")

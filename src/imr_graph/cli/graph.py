@@ -179,6 +179,7 @@ def ingest(
     if pstats.skipped:
         warn(f"skipped {pstats.skipped} letters already in the store (--resume)")
     if errors is not None:
+        errors.parent.mkdir(parents=True, exist_ok=True)
         with errors.open("w", encoding="utf-8") as fh:
             for f in failures:
                 fh.write(json.dumps(f) + "\n")
@@ -372,6 +373,7 @@ def dump(
         with _open(store, base, endpoint, update_endpoint, gsp_endpoint, read_only=True) as gs:
             g = gs.resolve_graph(graph) if graph else None
             if out is not None:
+                out.parent.mkdir(parents=True, exist_ok=True)
                 gs.dump(fmt.value, out, graph=g)
                 data = None
             else:

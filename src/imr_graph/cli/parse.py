@@ -64,6 +64,7 @@ def parse(
     if fmt is ParseFormat.json and not text:
         typer.echo(json.dumps(records, indent=2, ensure_ascii=False))
     if errors is not None:
+        errors.parent.mkdir(parents=True, exist_ok=True)
         with errors.open("w", encoding="utf-8") as fh:
             for f in failures:
                 fh.write(json.dumps(f) + "\n")
