@@ -245,3 +245,24 @@ def test_corpus_pdf_and_text_forms_agree(dwc_pdfs: list[Path]) -> None:
 
 def test_corpus_helper_is_empty_or_pdfs() -> None:
     assert all(p.suffix == ".pdf" for p in corpus_pdfs())
+
+
+@pytest.mark.parametrize(
+    "para, expected",
+    [
+        ("Decision based on Non-MTUS Citation ACOEM guidelines and the Official Disability "
+         "Guidelines.", [("ACOEM", None), ("ODG", None)]),
+        ("Decision based on Non-MTUS Citation Official Disability Guidelines, Forearm, Wrist & "
+         "Hand - Open reduction internal fixation.", [("ODG", "Forearm, Wrist & Hand")]),
+        ("Decision based on Non-MTUS Citation Official Disability Guidelines, 2016, Web Version, "
+         "Criteria for skilled nursing facility.",
+         [("ODG", "Criteria for skilled nursing facility")]),
+    ],
+)
+def test_odg_titles_without_joining_words_editions_or_split_chapters(
+    para: str, expected: list[tuple[str, str | None]]
+) -> None:
+    from imr_graph.guidelines import parse_guideline
+
+    g = parse_guideline(para, 0, len(para))
+    assert [(c.family, c.title) for c in g.citations] == expected

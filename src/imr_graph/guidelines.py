@@ -178,7 +178,15 @@ def _non_mtus_citations(body: str, offset: int, raw: str) -> list[Citation]:
         title = _FAMILY_MARK.sub("", clean_text, count=1) if fam != "OTHER" else clean_text
         title = re.sub(r"^[\s,.:;\-–]*(?:(?:guidelines?|chapter)\b[\s,:\-–]*)?", "", title,
                        flags=re.I)
-        title = ws(title).strip(" ,.;:-–") or None
+        title = ws(title).strip(" ,.;:-–")
+        # "... and the Official Disability Guidelines": the joining words are no title; an
+        # edition ("2016, Web Version,") before the chapter is not one either.
+        title = re.sub(r"(?:^|\s+)(?:and|&)(?:\s+the)?$|^(?:and|the)\b\s*", "", title, flags=re.I)
+        title = re.sub(rf"^(?:{_YEAR}\b|Web\s+Version\b|Online\s+Version\b)[\s,;:]*", "", title,
+                       flags=re.I)
+        title = re.sub(rf"^(?:{_YEAR}\b|Web\s+Version\b|Online\s+Version\b)[\s,;:]*", "", title,
+                       flags=re.I)
+        title = title.strip(" ,.;:-–") or None
         sections: list[str] = []
         if fam == "ODG" and title:
             head, sep, rest = _split_chapter(title)
@@ -202,8 +210,25 @@ def _non_mtus_citations(body: str, offset: int, raw: str) -> list[Citation]:
 _ODG_CHAPTER_SEP = re.compile(r"\s*(?:,|:|\s-\s|/)\s*")
 
 
+_COMMA_CHAPTER = re.compile(
+    r"^(?:Forearm,\s*Wrist,?\s*(?:&|and)\s*Hand|Head,\s*Neck)(?:\s*\([^)]*\))?(?:\s+chapter)?",
+    re.I,
+)
+
+
 def _split_chapter(title: str) -> tuple[str, str, str]:
-    """Split "Low Back Chapter, MRI" into chapter and topic at the first separator."""
+    """Split "Low Back Chapter, MRI" into chapter and topic at the first separator.
+
+    Chapter names with a comma of their own ("Forearm, Wrist & Hand") are kept whole.
+    """
+    known = _COMMA_CHAPTER.match(title)
+    if known:
+        rest = title[known.end() :]
+        sep = _ODG_CHAPTER_SEP.match(rest)
+        if not rest.strip(" ,.;:"):
+            return title, "", ""
+        if sep and sep.group(0).strip():
+            return title[: known.end()].strip(), sep.group(0), rest[sep.end() :].strip(" ,.;:")
     depth = 0
     for i, ch in enumerate(title):
         if ch == "(":
