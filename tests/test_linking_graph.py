@@ -281,3 +281,21 @@ def test_sssom_round_trip_any_label(label: str) -> None:
     assert back.key == link.key
     assert back.subject_label == " ".join(label.split())
     assert back.confidence == 0.5 and back.object_source == "ICD10CM"
+
+
+def test_drop_after_link_prunes_the_dropped_case_concepts(tmp_path: Path) -> None:
+    """The vocabulary graph's links must not keep a dropped case's concepts alive."""
+    from imr_graph.ingest import ingest
+    from imr_graph.linking import relink
+    from imr_graph.store import GraphStore
+
+    examples = Path(__file__).resolve().parent.parent / "examples"
+    with GraphStore(tmp_path / "store") as gs:
+        assert all(r.ok for r in ingest(gs, [examples]))
+        before = gs.stats()
+        relink(gs)
+        gs.drop_case("CM15-0171547")
+        after = gs.stats()
+    assert after["cases"] == before["cases"] - 1
+    assert after["services"] == before["services"] - 1
+    assert after["diagnoses"] < before["diagnoses"]

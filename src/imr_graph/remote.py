@@ -68,7 +68,7 @@ from .mapping import (
     vocabulary_graph_iri,
 )
 from .records import Record
-from .store import DUMP_FORMATS, GraphStore, QueryResult, triple_lines
+from .store import DUMP_FORMATS, GraphStore, QueryResult, prune_update, triple_lines
 
 TRANSIENT_STATUS = frozenset({429, 500, 502, 503, 504})
 """HTTP statuses retried with backoff."""
@@ -354,10 +354,8 @@ class RemoteStore:
 
     def prune_concepts(self) -> int:
         """Remove concept nodes no case refers to any more; returns triples removed."""
-        c = self.concepts_graph
         before = len(self)
-        self.update(f"DELETE {{ GRAPH {c} {{ ?x ?p ?o }} }} WHERE {{ GRAPH {c} {{ ?x ?p ?o }} "
-                    f"FILTER NOT EXISTS {{ GRAPH ?g {{ ?s ?q ?x }} FILTER(?g != {c}) }} }}")
+        self.update(prune_update(self.base))
         return before - len(self)
 
     def update(self, text: str) -> None:

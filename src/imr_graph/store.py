@@ -72,6 +72,20 @@ FLUSH_EVERY = 200_000
 """Quads written between two flushes of the store's memtables (bounds ingest memory)."""
 
 
+def prune_update(base: str) -> str:
+    """The SPARQL Update that removes concepts no case graph refers to any more.
+
+    Only case graphs keep a concept alive: the vocabulary graph's links point at concepts
+    too, and must not keep a dropped case's services and diagnoses around.
+    """
+    c, v = concepts_graph_iri(base), vocabulary_graph_iri(base)
+    return (
+        f"DELETE {{ GRAPH {c} {{ ?x ?p ?o }} }} WHERE {{ GRAPH {c} {{ ?x ?p ?o }} "
+        f"FILTER NOT EXISTS {{ GRAPH ?g {{ ?s ?q ?x }} "
+        f'FILTER(?g != {c} && ?g != {v} && STRSTARTS(STR(?g), "{base}graph/")) }} }}'
+    )
+
+
 def triple_lines(
     quads: Iterable[Quad], graph: NamedNode, concepts: NamedNode
 ) -> tuple[list[str], list[str]]:
@@ -289,24 +303,17 @@ class GraphStore:
         graph = self.resolve_graph(case)
         size = self.graph_size(graph)
         try:
-            store.update(f"DROP GRAPH {graph} ;\n{self._prune_update()}")
+            store.update(f"DROP GRAPH {graph} ;\n{prune_update(self.base)}")
         except (OSError, RuntimeError) as exc:
             raise StoreError(f"cannot drop {graph.value}: {exc}", path=self.path) from None
         return size
-
-    def _prune_update(self) -> str:
-        c = self.concepts_graph
-        return (
-            f"DELETE {{ GRAPH {c} {{ ?x ?p ?o }} }} WHERE {{ GRAPH {c} {{ ?x ?p ?o }} "
-            f"FILTER NOT EXISTS {{ GRAPH ?g {{ ?s ?q ?x }} FILTER(?g != {c}) }} }}"
-        )
 
     def prune_concepts(self) -> int:
         """Remove concept nodes no case refers to any more; returns triples removed."""
         store = self._writable()
         before = len(store)
         try:
-            store.update(self._prune_update())
+            store.update(prune_update(self.base))
         except (OSError, RuntimeError) as exc:
             raise StoreError(f"cannot prune concepts: {exc}", path=self.path) from None
         return before - len(store)
