@@ -91,3 +91,16 @@ def test_io_errors_are_one_line_and_a_closed_pipe_is_quiet() -> None:
     head = subprocess.run(f"'{exe}' parse --text {letter} | head -c 10", shell=True,
                           capture_output=True, text=True)
     assert len(head.stdout) == 10 and "Traceback" not in head.stderr
+
+
+def test_wrong_result_format_is_exactly_one_line(tmp_path: Path) -> None:
+    exe = str(Path(sys.executable).with_name("imr-graph"))
+    store = str(tmp_path / "store")
+    subprocess.run([exe, "ingest", str(example_letters()[0]), "--store", store],
+                   capture_output=True, check=True)
+    run = subprocess.run([exe, "query", "summary", "--format", "ttl", "--store", store],
+                         capture_output=True, text=True)
+    assert run.returncode == 2
+    assert run.stderr.strip().splitlines() == [
+        "imr-graph: error: SELECT/ASK results are tables: use --format table, csv, tsv, json, "
+        "xml, not ttl"]

@@ -373,6 +373,10 @@ def call_with_timeout(fn: Callable[[], T], seconds: float | None, what: str = "q
         try:
             box["value"] = fn()
         except BaseException as exc:  # handed to the caller's thread
+            # Drop the traceback here: its frames hold Oxigraph results, which must be freed
+            # in the thread that made them (else a second error line at exit).
+            exc.__traceback__ = None
+            exc.__context__ = exc.__cause__ = None
             box["error"] = exc
 
     worker = threading.Thread(target=target, name="imr-graph-query", daemon=True)
