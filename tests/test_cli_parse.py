@@ -104,3 +104,15 @@ def test_wrong_result_format_is_exactly_one_line(tmp_path: Path) -> None:
     assert run.stderr.strip().splitlines() == [
         "imr-graph: error: SELECT/ASK results are tables: use --format table, csv, tsv, json, "
         "xml, not ttl"]
+
+
+def test_usage_errors_are_one_line_with_exit_2() -> None:
+    exe = str(Path(sys.executable).with_name("imr-graph"))
+    for argv, needle in [(["parse"], "Missing argument"), (["bogus"], "No such command"),
+                         (["parse", "--format", "xml", "x"], "Invalid value for '--format'")]:
+        run = subprocess.run([exe, *argv], capture_output=True, text=True)
+        assert run.returncode == 2, argv
+        lines = run.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("imr-graph: error: ") and needle in lines[0]
+    plain = subprocess.run([exe], capture_output=True, text=True)
+    assert plain.returncode == 0 and "Usage" in plain.stdout

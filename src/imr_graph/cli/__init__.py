@@ -67,7 +67,8 @@ def warn(message: str) -> None:
 
 def run() -> None:
     """The console entry point: :data:`app`, with one line instead of a traceback for I/O
-    errors no command caught (an unwritable ``--out`` or ``--errors`` file, a full disk).
+    errors no command caught (an unwritable ``--out`` or ``--errors`` file, a full disk), and
+    one line for usage errors (instead of Click's boxed panel).
 
     A closed stdout (``imr-graph query … | head``) ends quietly.
     """
@@ -75,7 +76,7 @@ def run() -> None:
     import sys
 
     try:
-        app()
+        code = app(standalone_mode=False)
     except BrokenPipeError:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
@@ -86,6 +87,18 @@ def run() -> None:
         where = f"{exc.filename}: " if exc.filename else ""
         typer.echo(f"imr-graph: error: {where}{exc.strerror or exc}", err=True)
         sys.exit(2)
+    except Exception as exc:
+        # Click's usage errors (bad option, bad --format value, missing argument): one line.
+        if not (hasattr(exc, "format_message") and hasattr(exc, "exit_code")):
+            raise
+        if type(exc).__name__ == "NoArgsIsHelpError":  # plain `imr-graph`: the help
+            typer.echo(exc.format_message())
+            sys.exit(0)
+        command = getattr(getattr(exc, "ctx", None), "command_path", "imr-graph")
+        typer.echo(f"imr-graph: error: {exc.format_message()} (see `{command} --help`)",
+                   err=True)
+        sys.exit(exc.exit_code)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 # Command modules register themselves on ``app`` when imported. Each area owns one module;
