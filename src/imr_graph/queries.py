@@ -472,7 +472,8 @@ def format_result(
     if isinstance(result, QueryBoolean):
         if fmt == "table":
             return b"true\n" if bool(result) else b"false\n"
-        return result.serialize(format=_RESULT_FORMATS[fmt])
+        out = result.serialize(format=_RESULT_FORMATS[fmt]) or b""
+        return out if out.endswith(b"\n") or fmt not in ("csv", "tsv") else out + b"\n"
     assert isinstance(result, QuerySolutions)
     if fmt == "table":
         return render_table(result, base=base, hide=hide).encode("utf-8")
