@@ -37,9 +37,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterable, Iterator
-from datetime import datetime
 from pathlib import Path
-from types import TracebackType
 from typing import IO, Any
 
 from pyoxigraph import (
@@ -59,16 +57,10 @@ from pyoxigraph import (
 from .errors import NotFoundError, RemoteWriteError, StoreError, UsageError
 from .mapping import (
     PREFIXES,
-    Extra,
-    case_graph_iri,
-    concepts_graph_iri,
     graph_for_name,
-    record_to_quads,
     resolve_base,
-    vocabulary_graph_iri,
 )
-from .records import Record
-from .store import DUMP_FORMATS, GraphStore, QueryResult, prune_update, triple_lines
+from .store import DUMP_FORMATS, CaseStore, GraphStore, QueryResult, prune_update, triple_lines
 
 TRANSIENT_STATUS = frozenset({429, 500, 502, 503, 504})
 """HTTP statuses retried with backoff."""
@@ -162,7 +154,7 @@ def _with_prefixes(text: str) -> str:
 # ----------------------------------------------------------------------------------------------
 
 
-class RemoteStore:
+class RemoteStore(CaseStore):
     """A SPARQL 1.1 Protocol + Graph Store Protocol server holding one named graph per case."""
 
     def __init__(
@@ -194,22 +186,6 @@ class RemoteStore:
         self._sleep = sleep
         self._headers = auth_header()
         self.ping()
-
-    # -- life cycle (the same as GraphStore's; nothing to release) ------------------------------
-
-    def close(self) -> None:
-        """Nothing to release (each request is its own connection)."""
-
-    def __enter__(self) -> RemoteStore:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # -- HTTP -----------------------------------------------------------------------------------
 
@@ -311,31 +287,12 @@ class RemoteStore:
                                    f"{_snippet(data)}")
         return len(lines)
 
-    def replace_case(
-        self,
-        record: Record,
-        text: str,
-        *,
-        ingest_time: datetime | None = None,
-        extra: Extra | None = None,
-    ) -> tuple[NamedNode, int]:
-        """Map ``record`` and PUT its case graph; returns (graph IRI, triple count)."""
-        quads = record_to_quads(record, text, self.base, ingest_time=ingest_time, extra=extra)
-        graph = case_graph_iri(record.case_key, self.base)
-        return graph, self.replace_graph(graph, quads)
-
     def _post_update(self, text: str, graph: NamedNode) -> None:
         status, data = self._request("POST", self.update_url, body=text.encode("utf-8"),
                                      headers={"Content-Type": "application/sparql-update"})
         if status >= 300:
             raise RemoteWriteError(f"cannot write graph {graph.value}: HTTP {status} "
                                    f"{_snippet(data)}")
-
-    def load_vocabulary(self, quads: Iterable[Quad]) -> int:
-        """Replace the vocabulary graph (``{base}graph/vocabulary``) with ``quads``."""
-        graph = self.vocabulary_graph
-        return self.replace_graph(graph, (Quad(q.subject, q.predicate, q.object, graph)
-                                          for q in quads))
 
     def drop_case(self, case: str) -> int:
         """Remove one case graph (Graph Store Protocol DELETE); returns triples removed."""
@@ -379,16 +336,6 @@ class RemoteStore:
 
     # -- reading --------------------------------------------------------------------------------
 
-    @property
-    def concepts_graph(self) -> NamedNode:
-        """``{base}graph/concepts``."""
-        return concepts_graph_iri(self.base)
-
-    @property
-    def vocabulary_graph(self) -> NamedNode:
-        """``{base}graph/vocabulary``."""
-        return vocabulary_graph_iri(self.base)
-
     def query(
         self,
         text: str,
@@ -430,15 +377,6 @@ class RemoteStore:
         graphs = [r["g"] for r in rows if isinstance(r["g"], NamedNode)]
         return sorted(graphs, key=lambda g: g.value)
 
-    def case_graphs(self) -> list[NamedNode]:
-        """The named graphs holding cases (not the concepts or vocabulary graph), sorted."""
-        return self._case_graphs(self.named_graphs())
-
-    def _case_graphs(self, graphs: list[NamedNode]) -> list[NamedNode]:
-        skip = (self.vocabulary_graph, self.concepts_graph)
-        prefix = f"{self.base}graph/"
-        return [g for g in graphs if g not in skip and g.value.startswith(prefix)]
-
     def contains_graph(self, graph: NamedNode) -> bool:
         """True when ``graph`` holds at least one triple."""
         result = self.query(f"ASK {{ GRAPH {graph} {{ ?s ?p ?o }} }}")
@@ -464,7 +402,7 @@ class RemoteStore:
         for name, text in STATS_QUERIES.items():
             out[name] = self._count(text)
         graphs = self.named_graphs()
-        out["case_graphs"] = len(self._case_graphs(graphs))
+        out["case_graphs"] = len(self.only_case_graphs(graphs))
         out["concept_triples"] = self.graph_size(self.concepts_graph)
         out["vocabulary_triples"] = self.graph_size(self.vocabulary_graph)
         out["named_graphs"] = len(graphs)

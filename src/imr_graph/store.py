@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any
+from typing import IO, Any, ClassVar, Self
 
 from pyoxigraph import (
     DefaultGraph,
@@ -106,7 +106,83 @@ def triple_lines(
     return list(own), list(shared)
 
 
-class GraphStore:
+class CaseStore:
+    """What every backend shares (:class:`GraphStore` here, ``RemoteStore`` for a server).
+
+    A subclass sets ``base`` and provides ``close``, ``named_graphs`` and ``replace_graph``;
+    this class adds the context manager, the well-known graphs, case writing and the
+    vocabulary graph on top of them.
+    """
+
+    base: str
+    CASE_WRITE: ClassVar[dict[str, Any]] = {}
+    """Keyword arguments ``replace_case`` passes to ``replace_graph``."""
+
+    def close(self) -> None:
+        """Release what the backend holds."""
+
+    def named_graphs(self) -> list[NamedNode]:
+        raise NotImplementedError
+
+    def replace_graph(self, graph: NamedNode, quads: Iterable[Quad], **options: Any) -> int:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @property
+    def concepts_graph(self) -> NamedNode:
+        """``{base}graph/concepts``."""
+        return concepts_graph_iri(self.base)
+
+    @property
+    def vocabulary_graph(self) -> NamedNode:
+        """``{base}graph/vocabulary``."""
+        return vocabulary_graph_iri(self.base)
+
+    def case_graphs(self) -> list[NamedNode]:
+        """The named graphs holding cases (not the concepts or vocabulary graph), sorted."""
+        return self.only_case_graphs(self.named_graphs())
+
+    def only_case_graphs(self, graphs: list[NamedNode]) -> list[NamedNode]:
+        """The case graphs among ``graphs``."""
+        skip = (self.vocabulary_graph, self.concepts_graph)
+        prefix = f"{self.base}graph/"
+        return [g for g in graphs if g not in skip and g.value.startswith(prefix)]
+
+    def replace_case(
+        self,
+        record: Record,
+        text: str,
+        *,
+        ingest_time: datetime | None = None,
+        extra: Extra | None = None,
+    ) -> tuple[NamedNode, int]:
+        """Map ``record`` and replace its case graph; returns (graph IRI, triple count)."""
+        quads = record_to_quads(record, text, self.base, ingest_time=ingest_time, extra=extra)
+        graph = case_graph_iri(record.case_key, self.base)
+        return graph, self.replace_graph(graph, quads, **self.CASE_WRITE)
+
+    def load_vocabulary(self, quads: Iterable[Quad]) -> int:
+        """Replace the vocabulary graph (``{base}graph/vocabulary``) atomically.
+
+        Quads may be given in any graph (or the default graph): they are all put into the
+        vocabulary graph. Returns the number of triples stored.
+        """
+        graph = self.vocabulary_graph
+        moved = (Quad(q.subject, q.predicate, q.object, graph) for q in quads)
+        return self.replace_graph(graph, moved)
+
+
+class GraphStore(CaseStore):
     """An on-disk Oxigraph store holding one named graph per case.
 
     Use as a context manager so the store is flushed and its lock released::
@@ -114,6 +190,8 @@ class GraphStore:
         with GraphStore("build/demo-store") as store:
             store.replace_case(record, text)
     """
+
+    CASE_WRITE: ClassVar[dict[str, Any]] = {"newer_only": True}
 
     def __init__(
         self,
@@ -177,17 +255,6 @@ class GraphStore:
             if not self.read_only:
                 self._store.flush()
             self._store = None
-
-    def __enter__(self) -> GraphStore:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def _writable(self) -> Store:
         if self.read_only:
@@ -271,29 +338,6 @@ class GraphStore:
         out, self.conflicts = self.conflicts, []
         return out
 
-    def replace_case(
-        self,
-        record: Record,
-        text: str,
-        *,
-        ingest_time: datetime | None = None,
-        extra: Extra | None = None,
-    ) -> tuple[NamedNode, int]:
-        """Map ``record`` and replace its case graph; returns (graph IRI, triple count)."""
-        quads = record_to_quads(record, text, self.base, ingest_time=ingest_time, extra=extra)
-        graph = case_graph_iri(record.case_key, self.base)
-        return graph, self.replace_graph(graph, quads, newer_only=True)
-
-    def load_vocabulary(self, quads: Iterable[Quad]) -> int:
-        """Replace the vocabulary graph (``{base}graph/vocabulary``) atomically.
-
-        Quads may be given in any graph (or the default graph): they are all put into the
-        vocabulary graph. Returns the number of triples stored.
-        """
-        graph = self.vocabulary_graph
-        moved = (Quad(q.subject, q.predicate, q.object, graph) for q in quads)
-        return self.replace_graph(graph, moved)
-
     def drop_case(self, case: str) -> int:
         """Remove one case graph (case key, case IRI or graph IRI); returns triples removed.
 
@@ -335,26 +379,10 @@ class GraphStore:
 
     # -- reading ------------------------------------------------------------------------------
 
-    @property
-    def concepts_graph(self) -> NamedNode:
-        """``{base}graph/concepts``."""
-        return concepts_graph_iri(self.base)
-
-    @property
-    def vocabulary_graph(self) -> NamedNode:
-        """``{base}graph/vocabulary``."""
-        return vocabulary_graph_iri(self.base)
-
     def named_graphs(self) -> list[NamedNode]:
         """All named graphs, sorted by IRI."""
         graphs = [g for g in self.store.named_graphs() if isinstance(g, NamedNode)]
         return sorted(graphs, key=lambda g: g.value)
-
-    def case_graphs(self) -> list[NamedNode]:
-        """The named graphs holding cases (not the concepts or vocabulary graph), sorted."""
-        skip = (self.vocabulary_graph, self.concepts_graph)
-        prefix = f"{self.base}graph/"
-        return [g for g in self.named_graphs() if g not in skip and g.value.startswith(prefix)]
 
     def resolve_graph(self, name: str) -> NamedNode:
         """A graph IRI from a case key, a case IRI, a graph IRI or ``<iri>``; must exist."""
