@@ -60,7 +60,15 @@ from .mapping import (
     graph_for_name,
     resolve_base,
 )
-from .store import DUMP_FORMATS, CaseStore, GraphStore, QueryResult, prune_update, triple_lines
+from .store import (
+    DUMP_FORMATS,
+    STATS_QUERIES,
+    CaseStore,
+    GraphStore,
+    QueryResult,
+    prune_update,
+    triple_lines,
+)
 
 TRANSIENT_STATUS = frozenset({429, 500, 502, 503, 504})
 """HTTP statuses retried with backoff."""
@@ -445,21 +453,7 @@ class RemoteStore(CaseStore):
         return serialize(triples, target, rdf_format, prefixes=prefixes)  # type: ignore[arg-type]
 
 
-STATS_QUERIES: dict[str, str] = {
-    "cases": "SELECT (COUNT(DISTINCT ?x) AS ?n) { ?x a ?c . "
-    "VALUES ?c { imr:WorkersCompCase imr:HealthPlanCase imr:Case } }",
-    "items": "SELECT (COUNT(DISTINCT ?x) AS ?n) { ?x a imr:DisputedItem }",
-    "upheld": "SELECT (COUNT(DISTINCT ?x) AS ?n) { ?x imr:outcome imr:Upheld }",
-    "overturned": "SELECT (COUNT(DISTINCT ?x) AS ?n) { ?x imr:outcome imr:Overturned }",
-    "partial_authorizations": "SELECT (COUNT(DISTINCT ?x) AS ?n) "
-    "{ ?x a imr:PartiallyAuthorizedItem }",
-    "services": "SELECT (COUNT(DISTINCT ?x) AS ?n) { ?x a imr:Service }",
-    "diagnoses": "SELECT (COUNT(DISTINCT ?x) AS ?n) { ?x a imr:Diagnosis }",
-    "medications": "SELECT (COUNT(DISTINCT ?x) AS ?n) { ?x a imr:Medication }",
-    "guideline_documents": "SELECT (COUNT(DISTINCT ?x) AS ?n) { ?x a imr:GuidelineDocument }",
-    "guideline_sections": "SELECT (COUNT(DISTINCT ?x) AS ?n) { ?x a imr:GuidelineSection }",
-}
-"""The counts of :meth:`GraphStore.stats` (kept in the same order and with the same names)."""
+
 
 
 def _parse_result(data: bytes) -> QueryResult:

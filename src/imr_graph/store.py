@@ -72,6 +72,23 @@ FLUSH_EVERY = 200_000
 """Quads written between two flushes of the store's memtables (bounds ingest memory)."""
 
 
+STATS_QUERIES: dict[str, str] = {
+    "cases": "SELECT (COUNT(DISTINCT ?x) AS ?n) { ?x a ?c . "
+    "VALUES ?c { imr:WorkersCompCase imr:HealthPlanCase imr:Case } }",
+    "items": "SELECT (COUNT(DISTINCT ?x) AS ?n) { ?x a imr:DisputedItem }",
+    "upheld": "SELECT (COUNT(DISTINCT ?x) AS ?n) { ?x imr:outcome imr:Upheld }",
+    "overturned": "SELECT (COUNT(DISTINCT ?x) AS ?n) { ?x imr:outcome imr:Overturned }",
+    "partial_authorizations": "SELECT (COUNT(DISTINCT ?x) AS ?n) "
+    "{ ?x a imr:PartiallyAuthorizedItem }",
+    "services": "SELECT (COUNT(DISTINCT ?x) AS ?n) { ?x a imr:Service }",
+    "diagnoses": "SELECT (COUNT(DISTINCT ?x) AS ?n) { ?x a imr:Diagnosis }",
+    "medications": "SELECT (COUNT(DISTINCT ?x) AS ?n) { ?x a imr:Medication }",
+    "guideline_documents": "SELECT (COUNT(DISTINCT ?x) AS ?n) { ?x a imr:GuidelineDocument }",
+    "guideline_sections": "SELECT (COUNT(DISTINCT ?x) AS ?n) { ?x a imr:GuidelineSection }",
+}
+"""The counts :meth:`GraphStore.stats` (and the remote store's) report, in order."""
+
+
 def prune_update(base: str) -> str:
     """The SPARQL Update that removes concepts no case graph refers to any more.
 
@@ -428,24 +445,8 @@ class GraphStore(CaseStore):
 
     def stats(self) -> dict[str, int]:
         """Counts: cases, items by outcome, shared concepts, graphs and triples."""
-        counts = {
-            "cases": "SELECT (COUNT(DISTINCT ?x) AS ?n) { ?x a ?c . "
-            "VALUES ?c { imr:WorkersCompCase imr:HealthPlanCase imr:Case } }",
-            "items": "SELECT (COUNT(DISTINCT ?x) AS ?n) { ?x a imr:DisputedItem }",
-            "upheld": "SELECT (COUNT(DISTINCT ?x) AS ?n) { ?x imr:outcome imr:Upheld }",
-            "overturned": "SELECT (COUNT(DISTINCT ?x) AS ?n) { ?x imr:outcome imr:Overturned }",
-            "partial_authorizations": "SELECT (COUNT(DISTINCT ?x) AS ?n) "
-            "{ ?x a imr:PartiallyAuthorizedItem }",
-            "services": "SELECT (COUNT(DISTINCT ?x) AS ?n) { ?x a imr:Service }",
-            "diagnoses": "SELECT (COUNT(DISTINCT ?x) AS ?n) { ?x a imr:Diagnosis }",
-            "medications": "SELECT (COUNT(DISTINCT ?x) AS ?n) { ?x a imr:Medication }",
-            "guideline_documents": "SELECT (COUNT(DISTINCT ?x) AS ?n) "
-            "{ ?x a imr:GuidelineDocument }",
-            "guideline_sections": "SELECT (COUNT(DISTINCT ?x) AS ?n) "
-            "{ ?x a imr:GuidelineSection }",
-        }
         out: dict[str, int] = {}
-        for name, text in counts.items():
+        for name, text in STATS_QUERIES.items():
             rows = list(self.query(text))  # type: ignore[arg-type]
             out[name] = int(rows[0]["n"].value) if rows else 0
         out["case_graphs"] = len(self.case_graphs())
