@@ -5,7 +5,10 @@ For each size N (``--sizes``, default 1000; 10000 takes ~10 min and 100000 hours
 1. generate N letters from real ones (:mod:`generate`) in a temp dir;
 2. ingest them with :func:`imr_graph.pipeline.ingest_parallel` in a child process
    (letters/s, triples/s, time spent writing to the store, peak RSS of the writer and of
-   the largest worker via ``resource.getrusage``);
+   the largest worker via ``resource.getrusage``); then, as a user would (``--no-enrich``
+   skips it), link the vocabularies (``imr-graph link``) and load the corpus's DMHC CSV
+   when present, so that every canned query has data to work on; queries with a ``case``
+   parameter get a case of the store;
 3. dump the store as N-Quads and bulk-load that file into a fresh store with
    ``pyoxigraph.Store.bulk_load`` (the floor for our load path);
 4. run every canned query (``imr_graph.queries``) ``--repeat`` times: p50 / p95;
@@ -43,6 +46,8 @@ REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 
 RESULTS = HERE / "results"
+DMHC = REPO.parent / "shared" / "corpus" / "dmhc"
+"""The DMHC health-plan CSV of the corpus (loaded after ingest when present)."""
 
 
 # ------------------------------------------------------------------------------------------
@@ -84,6 +89,31 @@ def child_ingest(letters: str, store: str, jobs: int) -> dict:
         ),
         "jobs": jobs,
     }
+
+
+def child_enrich(store: str, dmhc_csv: str) -> dict:
+    """What a user adds after ingest, so that every canned query has data: ``imr-graph link``
+    (vocabularies) and, when the corpus has it, the DMHC health-plan CSV."""
+    from imr_graph.dmhc_ingest import ingest_dmhc
+    from imr_graph.linking import relink
+    from imr_graph.store import GraphStore
+
+    out: dict = {}
+    with GraphStore(store) as gs:
+        if dmhc_csv:
+            t0 = time.perf_counter()
+            res = ingest_dmhc(gs, dmhc_csv)
+            out["dmhc_seconds"] = time.perf_counter() - t0
+            out["dmhc_cases"] = res.cases
+        t0 = time.perf_counter()
+        links, triples = relink(gs)
+        out["link_seconds"] = time.perf_counter() - t0
+        out["links"], out["vocabulary_triples"] = len(links), triples
+        case = gs.store.query(
+            "SELECT ?k WHERE { GRAPH ?g { ?c <https://w3id.org/imr-graph/ontology#caseNumber> "
+            "?k } } LIMIT 1")
+        out["case"] = next((str(s["k"].value) for s in case), "")
+    return out
 
 
 def child_bulk(nquads: str, store: str) -> dict:
@@ -194,6 +224,20 @@ def query_plan() -> list[dict]:
                            dt.value if dt is not None and not dt.value.endswith("#string") else None)
         plan.append({"name": name, "params": params, "text": q.text, "bindings": bindings})
     return plan
+
+
+def with_case(plan: list[dict], case: str) -> list[dict]:
+    """The plan with every ``case`` parameter set to a case of the store (the examples name
+    real letters, which generated stores do not have)."""
+    if not case:
+        return plan
+    out = []
+    for job in plan:
+        if "case" in job.get("params", {}):
+            job = dict(job, params=dict(job["params"], case=case),
+                       bindings=dict(job["bindings"], case=("literal", case, None)))
+        out.append(job)
+    return out
 
 
 def child_query(store: str, name: str, params: str, repeat: int) -> dict:
@@ -394,6 +438,8 @@ def main() -> None:
     ap.add_argument("--pdf-python", default=None, help="a Python with pypdfium2 and pymupdf")
     ap.add_argument("--pdf-limit", type=int, default=120, help="corpus PDFs to extract")
     ap.add_argument("--no-pdf", action="store_true", help="skip the PDF extraction benchmark")
+    ap.add_argument("--no-enrich", action="store_true",
+                    help="skip linking the vocabularies and loading the DMHC CSV after ingest")
     ap.add_argument("--workdir", default=None, help="where letters and stores go (temp dir)")
     ap.add_argument("--out", default=str(RESULTS / "latest.json"))
     args = ap.parse_args()
@@ -445,14 +491,26 @@ def main() -> None:
               f"our write path / bulk = {entry['ratios']['write_path_vs_bulk_load']:.2f}x, "
               f"whole ingest / bulk = {entry['ratios']['whole_ingest_vs_bulk_load']:.2f}x",
               flush=True)
-        entry["queries"] = bench_queries(str(store), plan, args.repeat, args.query_cap)
+        if not args.no_enrich:
+            dmhc = sorted(DMHC.glob("*.csv")) if DMHC.is_dir() else []
+            entry["enrich"] = en = _child(["_enrich", str(store), str(dmhc[0]) if dmhc else ""])
+            print(f"[{n}] link {en['link_seconds']:.1f}s ({en['links']} links), DMHC "
+                  f"{en.get('dmhc_cases', 0)} cases in {en.get('dmhc_seconds', 0):.1f}s",
+                  flush=True)
+            size_plan = with_case(plan, en["case"])
+        else:
+            size_plan = plan
+        if n in rdflib_sizes and not args.no_enrich:
+            with GraphStore(store, read_only=True) as gs:  # rdflib gets the same data
+                gs.dump("nq", nq)
+        entry["queries"] = bench_queries(str(store), size_plan, args.repeat, args.query_cap)
         worst = max(((q["p50"], k) for k, q in entry["queries"].items() if "p50" in q),
                     default=(float("nan"), "-"))
         capped = [k for k, q in entry["queries"].items() if q.get("capped")]
         print(f"[{n}] queries: slowest p50 {worst[0]:.3f}s ({worst[1]}); "
               f"over the cap: {', '.join(capped) or 'none'}", flush=True)
         if n in rdflib_sizes:
-            rd = bench_rdflib(nq, plan, args.rdflib_cap, min(args.repeat, 3), work,
+            rd = bench_rdflib(nq, size_plan, args.rdflib_cap, min(args.repeat, 3), work,
                               args.rdflib_query_cap)
             entry["rdflib"] = rd
             speedups: dict[str, float] = {}
@@ -494,6 +552,8 @@ def main() -> None:
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "_ingest":
         print(json.dumps(child_ingest(sys.argv[2], sys.argv[3], int(sys.argv[4]))))
+    elif len(sys.argv) > 1 and sys.argv[1] == "_enrich":
+        print(json.dumps(child_enrich(sys.argv[2], sys.argv[3])))
     elif len(sys.argv) > 1 and sys.argv[1] == "_bulk":
         print(json.dumps(child_bulk(sys.argv[2], sys.argv[3])))
     elif len(sys.argv) > 1 and sys.argv[1] == "_query":

@@ -154,8 +154,12 @@ def test_text_spans_fold_into_their_owner() -> None:
     item = record.items[0]
     g = example_graph()
     kept = example_graph(fold_spans=False)
-    assert not any(d["type"] in ("SpecificResource", "TextQuoteSelector") for _, d in g.nodes(data=True))
-    assert any(d["type"] == "SpecificResource" for _, d in kept.nodes(data=True))
+    span_nodes = ("/span", "/rationale-span", "/position", "/quote")
+    assert not any(n.endswith(span_nodes) for n in g.nodes)
+    assert not any(d["type"] in ("TextPositionSelector", "TextQuoteSelector")
+                   for _, d in g.nodes(data=True))
+    assert any(n.endswith("/span") for n in kept.nodes)
+    assert any(d["type"] == "TextQuoteSelector" for _, d in kept.nodes(data=True))
     data = g.nodes[item_iri(record.case_key, item.index).value]
     assert item.span is not None
     assert data["textSpan"] == doc.text[item.span[0]:item.span[1]]

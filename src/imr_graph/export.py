@@ -213,7 +213,7 @@ def project(
     Statements repeated in several named graphs give one edge.
 
     With ``fold_spans`` (the default), W3C Web Annotation text spans (an ``oa:SpecificResource``
-    with a ``TextQuoteSelector`` and a ``TextPositionSelector``) are not drawn as three nodes:
+    with a ``TextPositionSelector`` and maybe a ``TextQuoteSelector``) are not drawn as nodes:
     their owner gets attributes instead, e.g. ``textSpan`` (the exact quoted text),
     ``textSpan_start`` and ``textSpan_end`` for an ``imr:textSpan`` link.
 
@@ -288,7 +288,9 @@ def _fold_spans(
     edges: set[tuple[str, str, str]],
 ) -> tuple[dict[str, dict[str, Any]], set[str]]:
     """Attributes for span owners and the span/selector nodes to drop (see :func:`project`)."""
+    # A span is typed by the range of the span properties, so it is found by its selectors.
     spans = {n for n, ts in types.items() if _OA + "SpecificResource" in ts}
+    spans |= {s for s, p, _ in edges if p == _OA + "hasSelector"}
     if not spans:
         return {}, set()
     selectors: dict[str, list[str]] = defaultdict(list)
