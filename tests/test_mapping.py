@@ -213,3 +213,17 @@ def test_golden_graph() -> None:
         g = rdflib.URIRef(graph.value)
         assert isomorphic(actual.graph(g), expected.graph(g)), graph
     assert len(actual) == len(expected) == len(quads)
+
+
+def test_item_counts_count_the_outcomes() -> None:
+    from imr_graph.mapping import item_counts
+
+    counts = {p.value.rsplit("#", 1)[1]: int(v.value)
+              for p, v in item_counts(["Upheld", "Overturned", "Upheld"])}
+    assert counts == {"itemCount": 3, "upheldItemCount": 2, "overturnedItemCount": 1}
+    record, text = handmade_cases()[0]
+    quads = record_to_quads(record, text, ingest_time=WHEN)
+    said = {q.predicate.value.rsplit("#", 1)[1]: int(q.object.value) for q in quads
+            if q.predicate.value.endswith("ItemCount") or q.predicate.value.endswith("itemCount")}
+    assert said["itemCount"] == len(record.items)
+    assert said["overturnedItemCount"] == sum(i.outcome == "Overturned" for i in record.items)

@@ -45,6 +45,7 @@ from .mapping import (
     dcterms,
     imr,
     ingest_activity_iri,
+    item_counts,
     item_iri,
     prov,
     rdfs,
@@ -187,6 +188,8 @@ def case_to_quads(
     add(item, A, imr("DisputedItem"))
     add(item, imr("itemIndex"), _int(1))
     add(item, imr("outcome"), OUTCOMES[case.outcome])
+    for prop, value in item_counts([case.outcome]):
+        add(node, prop, value)
     add(item, imr("request"), Literal(treatment_text(case)))
     add(item, rdfs("label"), Literal(f"{ref} #1: {treatment_text(case)}"))
     if case.treatment_category is not None:

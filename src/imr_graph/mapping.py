@@ -312,6 +312,23 @@ def _bool(value: bool) -> Literal:
     return Literal("true" if value else "false", datatype=xsd("boolean"))
 
 
+def item_counts(outcomes: Iterable[str]) -> list[tuple[NamedNode, Literal]]:
+    """The case's derived counts: ``imr:itemCount``, ``imr:upheldItemCount`` and
+    ``imr:overturnedItemCount`` from its items' outcomes.
+
+    They repeat what the items say, in the same case graph (so they are written and replaced
+    with it, and ``imr-graph validate`` checks them against the items): aggregates over
+    cases (by month, specialty, state, diagnosis) then read one value per case instead of
+    joining every item, which is what keeps them fast on a large store.
+    """
+    outcomes = list(outcomes)
+    return [
+        (imr("itemCount"), _int(len(outcomes))),
+        (imr("upheldItemCount"), _int(sum(o == "Upheld" for o in outcomes))),
+        (imr("overturnedItemCount"), _int(sum(o == "Overturned" for o in outcomes))),
+    ]
+
+
 # ----------------------------------------------------------------------------------------------
 # The mapping
 # ----------------------------------------------------------------------------------------------
@@ -469,6 +486,8 @@ def record_to_quads(
     # Disputed items
     for item in record.items:
         _item(b, case, item, medications)
+    for prop, value in item_counts(i.outcome for i in record.items):
+        b.add(case, prop, value)
 
     # Provenance
     activity = ingest_activity_iri(key, base)
