@@ -29,13 +29,19 @@ def seeded(tmp_path: Path) -> Path:
     return store
 
 
+def start_ingest(store: Path, letters: Path, copies: int) -> subprocess.Popen[bytes]:
+    """An ingest of ``copies`` letters in the background, returned once its first case is
+    written (from then on the writer holds the store)."""
+    write_copies(letters, copies)
+    proc = subprocess.Popen([*cli(), "ingest", "-v", "--store", str(store), str(letters)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env())
+    assert proc.stdout is not None
+    proc.stdout.readline()
+    return proc
+
 def test_queries_and_exports_run_while_an_ingest_writes(seeded: Path, tmp_path: Path) -> None:
     letters = tmp_path / "letters"
-    write_copies(letters, 60)
-    writer = subprocess.Popen([*cli(), "ingest", "-v", "--store", str(seeded), str(letters)],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env())
-    assert writer.stdout is not None
-    writer.stdout.readline()  # the first case is written: the writer holds the store
+    writer = start_ingest(seeded, letters, 60)
     reads = 0
     seen: list[int] = []
     try:
@@ -82,11 +88,7 @@ def test_a_second_writer_is_refused_with_one_line(seeded: Path) -> None:
 
 def test_two_real_ingests_the_second_refuses(seeded: Path, tmp_path: Path) -> None:
     letters = tmp_path / "letters"
-    write_copies(letters, 40)
-    first = subprocess.Popen([*cli(), "ingest", "-v", "--store", str(seeded), str(letters)],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env())
-    assert first.stdout is not None
-    first.stdout.readline()
+    first = start_ingest(seeded, letters, 40)
     second = subprocess.run([*cli(), "ingest", "--store", str(seeded), str(letters)],
                             capture_output=True, env=env(), timeout=120)
     first.communicate(timeout=300)

@@ -368,9 +368,10 @@ class _Builder:
         return node
 
     def span(self, owner: NamedNode, prop: NamedNode, span: Span | None, what: str,
-             suffix: str = "span", *, quote: bool = True) -> None:
+             suffix: str = "span", *, own_text: str | None = None) -> None:
         """A Web Annotation span: ``owner prop span``, ``span oa:hasSource`` the letter,
-        a position selector and, with ``quote``, a quote selector with the exact text.
+        a position selector and, unless ``own_text`` (the owner's own text literal) is
+        given, a quote selector with the exact text.
 
         The span's type (``oa:SpecificResource``) is the range of the span properties, not a
         triple. Resources that carry their own text (``imr:basisText``,
@@ -396,7 +397,7 @@ class _Builder:
         self.add(pos, A, oa("TextPositionSelector"))
         self.add(pos, oa("start"), _offset(start))
         self.add(pos, oa("end"), _offset(end))
-        if quote:
+        if not (own_text and own_text.strip()):
             self.add(node, oa("hasSelector"), quo)
             self.add(quo, A, oa("TextQuoteSelector"))
             self.add(quo, oa("exact"), Literal(self.text[start:end]))
@@ -553,7 +554,7 @@ def _item(b: _Builder, case: NamedNode, item: Item, medications: list[str]) -> N
     b.lit(node, imr("rationale"), item.rationale)
     b.span(node, imr("textSpan"), item.span, f"item {item.index}")
     b.span(node, imr("rationaleSpan"), item.rationale_span, f"item {item.index} rationale",
-           "rationale-span", quote=not (item.rationale and item.rationale.strip()))
+           "rationale-span", own_text=item.rationale)
     for role, prop, guideline in (
         ("claims-administrator", "claimsAdministratorBasis", item.claims_admin_guideline),
         ("reviewer", "reviewerBasis", item.reviewer_guideline),
@@ -580,7 +581,7 @@ def _basis(b: _Builder, item: NamedNode, node: NamedNode, prop: NamedNode, g: Gu
         b.lit(node, imr("source"), source)
     b.add(node, imr("noEvidence"), _bool(g.no_evidence))
     b.add(node, imr("outsideMtus"), _bool(g.outside_mtus))
-    b.span(node, imr("textSpan"), g.span, what, quote=not (g.text and g.text.strip()))
+    b.span(node, imr("textSpan"), g.span, what, own_text=g.text)
     for n, citation in enumerate(g.citations, start=1):
         _citation(b, node, NamedNode(f"{node.value}/citation/{n}"), citation,
                   f"{what} citation {n}")
@@ -617,7 +618,7 @@ def _citation(b: _Builder, basis: NamedNode, node: NamedNode, c: Citation, what:
         if doc is not None:
             b.shared(sec, dcterms("isPartOf"), doc)
         b.add(node, imr("citesSection"), sec)
-    b.span(node, imr("textSpan"), c.span, what, quote=not (c.text and c.text.strip()))
+    b.span(node, imr("textSpan"), c.span, what, own_text=c.text)
 
 
 def _reference(b: _Builder, item: NamedNode, node: NamedNode, r: RationaleReference,
@@ -634,4 +635,4 @@ def _reference(b: _Builder, item: NamedNode, node: NamedNode, r: RationaleRefere
     b.lit(node, imr("author"), r.author)
     if r.year is not None:
         b.add(node, imr("publicationYear"), _int(r.year))
-    b.span(node, imr("textSpan"), r.span, what, quote=not (r.text and r.text.strip()))
+    b.span(node, imr("textSpan"), r.span, what, own_text=r.text)
