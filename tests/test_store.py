@@ -218,3 +218,39 @@ def test_corpus_counts_validation_and_reingest(dwc_pdfs: list[Path], tmp_path: P
         list(ingest(gs, dwc_pdfs))
         assert len(gs) == before
         assert json.dumps(gs.stats())  # serialisable summary
+
+
+def test_validation_names_an_item_shortcut_that_disagrees_with_its_citations(
+        store: GraphStore) -> None:
+    # One shortcut missing (its chain is still there) and one with no chain behind it.
+    store.update("DELETE { GRAPH ?g { ?item imr:reviewerFamily ?f } } WHERE { GRAPH ?g { ?item "
+                 "imr:reviewerFamily ?f } FILTER(STRENDS(STR(?item), 'CM16-0000001/item/1')) }")
+    store.update("INSERT { GRAPH ?g { ?item imr:claimsAdministratorSection "
+                 "<https://w3id.org/imr-graph/id/section/none> } } WHERE { GRAPH ?g { ?item "
+                 "imr:outcome ?o } FILTER(STRENDS(STR(?item), 'CM17-0000003/item/1')) }")
+    report = validate_store(store)
+    assert {v.path for v in report.violations} == {
+        "imr:reviewerBasis/imr:citation/imr:guidelineFamily",
+        "imr:claimsAdministratorBasis/imr:citation/imr:citesSection"}
+    assert {(v.case, v.message) for v in report.violations} == {
+        ("CM16-0000001", "imr:reviewerFamily does not match what the item's citations cite"),
+        ("CM17-0000003",
+         "imr:claimsAdministratorSection does not match what the item's citations cite")}
+
+
+def test_shapes_pyshacl_cannot_use_are_one_clear_error(
+        store: GraphStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    from imr_graph import validate as validate_module
+    from imr_graph.errors import ShapesError
+
+    shapes = rdflib.Graph().parse(data="""
+        @prefix sh: <http://www.w3.org/ns/shacl#> .
+        <urn:s> a sh:NodeShape ; sh:targetClass <https://w3id.org/imr-graph/ontology#DisputedItem> ;
+          sh:sparql [ a sh:SPARQLConstraint ;
+            sh:select "SELECT $this WHERE { VALUES ?x { 1 } $this ?p ?x }" ] .
+        """, format="turtle")
+    monkeypatch.setattr(validate_module, "_shapes_and_ontology",
+                        lambda: (shapes, rdflib.Graph()))
+    with pytest.raises(ShapesError, match=r"shapes\.ttl: .*VALUES") as info:
+        validate_store(store)
+    assert info.value.exit_code == 2

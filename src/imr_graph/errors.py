@@ -68,6 +68,12 @@ class ValidationError(ImrGraphError):
     """Data does not conform to the shapes or to the record schema."""
 
 
+class ShapesError(ImrGraphError):
+    """The SHACL shapes (``ontology/shapes.ttl``) cannot be used for validation."""
+
+    exit_code = 2
+
+
 class MappingError(InputError):
     """A record could not be turned into RDF (e.g. a span outside the letter text)."""
 

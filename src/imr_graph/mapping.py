@@ -555,12 +555,12 @@ def _item(b: _Builder, case: NamedNode, item: Item, medications: list[str]) -> N
     b.span(node, imr("textSpan"), item.span, f"item {item.index}")
     b.span(node, imr("rationaleSpan"), item.rationale_span, f"item {item.index} rationale",
            "rationale-span", own_text=item.rationale)
-    for role, prop, guideline in (
-        ("claims-administrator", "claimsAdministratorBasis", item.claims_admin_guideline),
-        ("reviewer", "reviewerBasis", item.reviewer_guideline),
+    for role, side, guideline in (
+        ("claims-administrator", "claimsAdministrator", item.claims_admin_guideline),
+        ("reviewer", "reviewer", item.reviewer_guideline),
     ):
         if guideline is not None:
-            _basis(b, node, NamedNode(f"{node.value}/basis/{role}"), imr(prop), guideline,
+            _basis(b, node, NamedNode(f"{node.value}/basis/{role}"), side, guideline,
                    f"item {item.index} {role} basis")
     for n, ref in enumerate(item.rationale_references, start=1):
         _reference(b, node, NamedNode(f"{node.value}/reference/{n}"), ref,
@@ -572,9 +572,11 @@ def _contains(haystack: list[str], needle: list[str]) -> bool:
     return k > 0 and any(haystack[i : i + k] == needle for i in range(len(haystack) - k + 1))
 
 
-def _basis(b: _Builder, item: NamedNode, node: NamedNode, prop: NamedNode, g: Guideline,
+def _basis(b: _Builder, item: NamedNode, node: NamedNode, side: str, g: Guideline,
            what: str) -> None:
-    b.add(item, prop, node)
+    """``item imr:<side>Basis node`` with its citations; ``side`` is ``reviewer`` or
+    ``claimsAdministrator``."""
+    b.add(item, imr(f"{side}Basis"), node)
     b.add(node, A, imr("GuidelineBasis"))
     b.lit(node, imr("basisText"), g.text)
     for source in g.sources:
@@ -584,15 +586,20 @@ def _basis(b: _Builder, item: NamedNode, node: NamedNode, prop: NamedNode, g: Gu
     b.span(node, imr("textSpan"), g.span, what, own_text=g.text)
     for n, citation in enumerate(g.citations, start=1):
         _citation(b, node, NamedNode(f"{node.value}/citation/{n}"), citation,
-                  f"{what} citation {n}")
+                  f"{what} citation {n}", (item, side))
 
 
-def _citation(b: _Builder, basis: NamedNode, node: NamedNode, c: Citation, what: str) -> None:
+def _citation(b: _Builder, basis: NamedNode, node: NamedNode, c: Citation, what: str,
+              shortcut: tuple[NamedNode, str]) -> None:
+    """A citation of a basis, plus the item's shortcuts to what it cites
+    (``imr:<side>Family``/``Document``/``Section``, see the ontology)."""
     base = b.base
+    item, side = shortcut
     family = family_iri(c.family)
     b.add(basis, imr("citation"), node)
     b.add(node, A, imr("Citation"))
     b.add(node, imr("guidelineFamily"), family)
+    b.add(item, imr(f"{side}Family"), family)
     b.lit(node, imr("citationText"), c.text)
     if c.year is not None:
         b.add(node, imr("editionYear"), _int(c.year))
@@ -609,6 +616,7 @@ def _citation(b: _Builder, basis: NamedNode, node: NamedNode, c: Citation, what:
         if c.year is not None:
             b.shared(doc, imr("editionYear"), _int(c.year))
         b.add(node, imr("citesDocument"), doc)
+        b.add(item, imr(f"{side}Document"), doc)
     for section in c.sections:
         if not section.strip():
             continue
@@ -618,6 +626,7 @@ def _citation(b: _Builder, basis: NamedNode, node: NamedNode, c: Citation, what:
         if doc is not None:
             b.shared(sec, dcterms("isPartOf"), doc)
         b.add(node, imr("citesSection"), sec)
+        b.add(item, imr(f"{side}Section"), sec)
     b.span(node, imr("textSpan"), c.span, what, own_text=c.text)
 
 

@@ -15,6 +15,7 @@ from urllib.parse import unquote
 
 from pyoxigraph import NamedNode, Quad, RdfFormat, serialize
 
+from .errors import ShapesError
 from .resources import ontology_file
 from .store import GraphStore
 
@@ -74,13 +75,16 @@ def validate_quads(quads: Iterable[Quad], base: str, cases: int | None = None) -
     if triples:
         data.parse(data=serialize(triples, format=RdfFormat.N_TRIPLES), format="nt")
     shapes, ontology = _shapes_and_ontology()
-    _conforms, results, _text = pyshacl.validate(
+    _conforms, results, text = pyshacl.validate(
         data,
         shacl_graph=shapes,
         ont_graph=ontology,
         inference="none",
         allow_warnings=True,
     )
+    if not isinstance(results, rdflib.Graph):  # pySHACL could not use the shapes
+        first = str(text).strip().splitlines()[-1] if str(text).strip() else repr(results)
+        raise ShapesError(f"{ontology_file('shapes.ttl')}: {first}")
     violations = sorted(_violations(results, base), key=lambda v: (v.case, v.focus, v.path or ""))
     if cases is None:
         cases = len({t.subject for t in triples if _is_case(t, base)})
@@ -115,6 +119,19 @@ def case_of(iri: str, base: str) -> str:
     return "concepts"
 
 
+def _path(results: object, path: object, base: str) -> str | None:
+    """A result path as text: a property, or a sequence path (an RDF list) as ``a/b/c``."""
+    import rdflib
+
+    if path is None:
+        return None
+    if isinstance(path, rdflib.BNode) and isinstance(results, rdflib.Graph):
+        steps = list(rdflib.collection.Collection(results, path))
+        if steps:
+            return "/".join(_short(str(s), base) for s in steps)
+    return _short(str(path), base)
+
+
 def _violations(results: object, base: str) -> list[Violation]:
     import rdflib
 
@@ -130,7 +147,7 @@ def _violations(results: object, base: str) -> list[Violation]:
             Violation(
                 case=case_of(focus, base),
                 focus=_short(focus, base),
-                path=_short(str(path), base) if path is not None else None,
+                path=_path(results, path, base),
                 message=" ".join(str(message or "does not conform").split()),
                 severity=str(severity).rsplit("#", 1)[-1] if severity else "Violation",
             )
