@@ -342,6 +342,9 @@ def test_graph_narrows_to_one_case(examples: GraphStore) -> None:
     states = run_query(examples, resolve_query("overturn-rate-by-state"), graph=A)
     assert [s["state"].value for s in states] == [  # type: ignore[union-attr]
         "california", "connecticut", "virginia"]  # labels come from the concepts graph
+    # GRAPH ?g (how queries name a case) sees only that case too.
+    services = list(run_query(examples, resolve_query("most-disputed-services"), graph=A))
+    assert [int(s["cases"].value) for s in services] == [1]  # type: ignore[index]
 
 
 # -- formats --------------------------------------------------------------------------------------

@@ -426,7 +426,8 @@ class GraphStore(CaseStore):
         """Run a SPARQL query: union default graph, or ``graph`` when given.
 
         A case graph is queried together with the concepts and vocabulary graphs, so
-        labels of the concepts it uses are there.
+        labels of the concepts it uses are there; ``GRAPH ?g`` then ranges over those
+        graphs only.
 
         ``substitutions`` binds variables (by name, without ``?``) to RDF terms; the
         query text is never edited. Errors propagate as pyoxigraph raises them
@@ -439,8 +440,11 @@ class GraphStore(CaseStore):
             kwargs["use_default_graph_as_union"] = True
         elif graph in (self.concepts_graph, self.vocabulary_graph):
             kwargs["default_graph"] = graph
+            kwargs["named_graphs"] = [graph]
         else:  # a case, with the labels of the shared concepts it points to
             kwargs["default_graph"] = [graph, self.concepts_graph, self.vocabulary_graph]
+            # ``GRAPH ?g`` (queries name a case by its graph) sees the same graphs only.
+            kwargs["named_graphs"] = kwargs["default_graph"]
         return self.store.query(text, **kwargs)
 
     def stats(self) -> dict[str, int]:
