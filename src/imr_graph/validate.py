@@ -122,11 +122,12 @@ def case_of(iri: str, base: str) -> str:
 def _path(results: object, path: object, base: str) -> str | None:
     """A result path as text: a property, or a sequence path (an RDF list) as ``a/b/c``."""
     import rdflib
+    from rdflib.collection import Collection
 
     if path is None:
         return None
     if isinstance(path, rdflib.BNode) and isinstance(results, rdflib.Graph):
-        steps = list(rdflib.collection.Collection(results, path))
+        steps = list(Collection(results, path))
         if steps:
             return "/".join(_short(str(s), base) for s in steps)
     return _short(str(path), base)
