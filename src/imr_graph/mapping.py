@@ -585,16 +585,15 @@ def _basis(b: _Builder, item: NamedNode, node: NamedNode, side: str, g: Guidelin
     b.add(node, imr("outsideMtus"), _bool(g.outside_mtus))
     b.span(node, imr("textSpan"), g.span, what, own_text=g.text)
     for n, citation in enumerate(g.citations, start=1):
-        _citation(b, node, NamedNode(f"{node.value}/citation/{n}"), citation,
-                  f"{what} citation {n}", (item, side))
+        _citation(b, item, side, node, NamedNode(f"{node.value}/citation/{n}"), citation,
+                  f"{what} citation {n}")
 
 
-def _citation(b: _Builder, basis: NamedNode, node: NamedNode, c: Citation, what: str,
-              shortcut: tuple[NamedNode, str]) -> None:
-    """A citation of a basis, plus the item's shortcuts to what it cites
-    (``imr:<side>Family``/``Document``/``Section``, see the ontology)."""
+def _citation(b: _Builder, item: NamedNode, side: str, basis: NamedNode, node: NamedNode,
+              c: Citation, what: str) -> None:
+    """A citation of ``item``'s basis on ``side``, plus the item's shortcuts to what it
+    cites (``imr:<side>Family``/``Document``/``Section``, see the ontology)."""
     base = b.base
-    item, side = shortcut
     family = family_iri(c.family)
     b.add(basis, imr("citation"), node)
     b.add(node, A, imr("Citation"))

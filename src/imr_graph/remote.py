@@ -251,16 +251,11 @@ class RemoteStore(CaseStore):
 
     def _query_url(self, graph: NamedNode | None) -> str:
         params: list[tuple[str, str]] = []
-        # As GraphStore: a case is queried with the shared concepts' labels, and GRAPH ?g
-        # sees the same graphs only.
-        graphs: tuple[NamedNode, ...] = ()
-        if graph in (self.concepts_graph, self.vocabulary_graph):
-            graphs = (graph,)  # type: ignore[assignment]
-        elif graph is not None:
-            graphs = (graph, self.concepts_graph, self.vocabulary_graph)
-        for kind in ("default-graph-uri", "named-graph-uri"):
-            params += [(kind, g.value) for g in graphs]
-        if graph is None and self.union_param:
+        if graph is not None:
+            graphs = self.query_graphs(graph)
+            for kind in ("default-graph-uri", "named-graph-uri"):
+                params += [(kind, g.value) for g in graphs]
+        elif self.union_param:
             params.append(("union-default-graph", ""))
         if not params:
             return self.query_url

@@ -165,6 +165,14 @@ class CaseStore:
         """``{base}graph/vocabulary``."""
         return vocabulary_graph_iri(self.base)
 
+    def query_graphs(self, graph: NamedNode) -> list[NamedNode]:
+        """The graphs a query narrowed to ``graph`` sees, as its default graph and as the
+        graphs ``GRAPH ?g`` ranges over: the concepts or vocabulary graph alone, or a case
+        with them (so the labels of the concepts it points to are there)."""
+        if graph in (self.concepts_graph, self.vocabulary_graph):
+            return [graph]
+        return [graph, self.concepts_graph, self.vocabulary_graph]
+
     def case_graphs(self) -> list[NamedNode]:
         """The named graphs holding cases (not the concepts or vocabulary graph), sorted."""
         return self.only_case_graphs(self.named_graphs())
@@ -425,9 +433,8 @@ class GraphStore(CaseStore):
     ) -> QueryResult:
         """Run a SPARQL query: union default graph, or ``graph`` when given.
 
-        A case graph is queried together with the concepts and vocabulary graphs, so
-        labels of the concepts it uses are there; ``GRAPH ?g`` then ranges over those
-        graphs only.
+        A narrowed query sees :meth:`query_graphs`, also in ``GRAPH ?g`` (queries name a
+        case by its graph).
 
         ``substitutions`` binds variables (by name, without ``?``) to RDF terms; the
         query text is never edited. Errors propagate as pyoxigraph raises them
@@ -438,13 +445,8 @@ class GraphStore(CaseStore):
         kwargs: dict[str, Any] = {"prefixes": PREFIXES, "substitutions": subs or None}
         if graph is None:
             kwargs["use_default_graph_as_union"] = True
-        elif graph in (self.concepts_graph, self.vocabulary_graph):
-            kwargs["default_graph"] = graph
-            kwargs["named_graphs"] = [graph]
-        else:  # a case, with the labels of the shared concepts it points to
-            kwargs["default_graph"] = [graph, self.concepts_graph, self.vocabulary_graph]
-            # ``GRAPH ?g`` (queries name a case by its graph) sees the same graphs only.
-            kwargs["named_graphs"] = kwargs["default_graph"]
+        else:
+            kwargs["default_graph"] = kwargs["named_graphs"] = self.query_graphs(graph)
         return self.store.query(text, **kwargs)
 
     def stats(self) -> dict[str, int]:
