@@ -93,6 +93,17 @@ def test_drop_case_prunes_orphan_concepts(store: GraphStore) -> None:
         store.drop_case("CM17-0000003")
 
 
+def test_prune_counts_the_concept_triples_it_removes(store: GraphStore) -> None:
+    orphan = service_iri("Nothing refers to this")
+    label = ox.NamedNode("http://www.w3.org/2004/02/skos/core#prefLabel")
+    store.store.add(ox.Quad(orphan, label, ox.Literal("a"), concepts_graph_iri()))
+    store.store.add(ox.Quad(orphan, label, ox.Literal("b"), concepts_graph_iri()))
+    before = len(store)
+    assert store.prune_concepts() == 2
+    assert len(store) == before - 2
+    assert store.prune_concepts() == 0
+
+
 def test_load_vocabulary_replaces_its_graph(store: GraphStore) -> None:
     s, p = ox.NamedNode("http://example.org/a"), ox.NamedNode("http://example.org/p")
     assert store.load_vocabulary([ox.Quad(s, p, ox.Literal("1")),

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import functools
 import re
 import threading
 from collections.abc import Callable
@@ -207,8 +208,13 @@ def _code_only(text: str, *, keep_iris: bool = False) -> str:
     return out if keep_iris else out.replace("<>", " ")
 
 
+@functools.lru_cache(maxsize=256)
 def check_read_only(text: str, *, allow_service: bool = False) -> None:
-    """Refuse SPARQL Update, and federated (``SERVICE``) queries unless ``allow_service``."""
+    """Refuse SPARQL Update, and federated (``SERVICE``) queries unless ``allow_service``.
+
+    Cached by text (a refused text raises again each time): a canned query is checked once
+    per process, which matters for point lookups that run in well under a millisecond.
+    """
     code = _code_only(text)
     body = re.sub(r"(?is)^\s*((PREFIX\s+[^\s:]*:\s*|BASE\s+)\s*)+", "", code)
     first = body.strip().split(None, 1)[0].upper() if body.strip() else ""

@@ -116,6 +116,10 @@ def pdf_text(data: bytes, path: str) -> str:
     return text
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")
+"""Control characters that do not occur in text (all below 32 but tab, LF, FF and CR)."""
+
+
 def decode_text(data: bytes, path: str) -> str:
     """Decode a text file: UTF-8 (with or without BOM), UTF-16 (with a BOM, or without one when
     the text is mostly ASCII), else Latin-1.
@@ -136,8 +140,8 @@ def decode_text(data: bytes, path: str) -> str:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = data.decode("latin-1")
-    controls = sum(1 for ch in text[:20000] if ord(ch) < 32 and ch not in "\n\r\t\f")
-    if controls > max(8, len(text[:20000]) // 100):
+    sample = text[:20000]
+    if len(_CONTROL.findall(sample)) > max(8, len(sample) // 100):
         raise InputError("binary file, not a text or PDF letter", path=path)
     return text
 

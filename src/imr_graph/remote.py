@@ -318,9 +318,9 @@ class RemoteStore(CaseStore):
 
     def prune_concepts(self) -> int:
         """Remove concept nodes no case refers to any more; returns triples removed."""
-        before = len(self)
+        before = self.graph_size(self.concepts_graph)
         self.update(prune_update(self.base))
-        return before - len(self)
+        return before - self.graph_size(self.concepts_graph)
 
     def update(self, text: str) -> None:
         """Run a SPARQL Update at the update endpoint (``LOAD``/``SERVICE`` refused)."""

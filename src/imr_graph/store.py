@@ -380,12 +380,13 @@ class GraphStore(CaseStore):
     def prune_concepts(self) -> int:
         """Remove concept nodes no case refers to any more; returns triples removed."""
         store = self._writable()
-        before = len(store)
+        # Only the concepts graph changes; counting the whole store would take seconds.
+        before = self.graph_size(self.concepts_graph)
         try:
             store.update(prune_update(self.base))
         except (OSError, RuntimeError) as exc:
             raise StoreError(f"cannot prune concepts: {exc}", path=self.path) from None
-        return before - len(store)
+        return before - self.graph_size(self.concepts_graph)
 
     def update(self, text: str) -> None:
         """Run a SPARQL Update (the explicit write path; never reaches the network)."""
