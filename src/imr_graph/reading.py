@@ -179,7 +179,10 @@ _MD_SIGNS = re.compile(r"<b>|</b>|\*\*[^*\n]+\*\*|^\s*\|.*\|\s*$|^#{1,6} ", re.M
 
 def is_markdown(text: str) -> bool:
     """True for Markdown produced by PDF converters (bold labels, tables, headings)."""
-    return len(_MD_SIGNS.findall(text[:20000])) >= 3
+    head = text[:20000]
+    if not any(sign in head for sign in ("<b>", "**", "|", "#")):
+        return False  # the common case for text letters, without running the pattern
+    return len(_MD_SIGNS.findall(head)) >= 3
 
 
 _TABLE_SEP = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
