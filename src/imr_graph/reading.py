@@ -180,7 +180,7 @@ _MD_SIGNS = re.compile(r"<b>|</b>|\*\*[^*\n]+\*\*|^\s*\|.*\|\s*$|^#{1,6} ", re.M
 def is_markdown(text: str) -> bool:
     """True for Markdown produced by PDF converters (bold labels, tables, headings)."""
     head = text[:20000]
-    if not any(sign in head for sign in ("<b>", "**", "|", "#")):
+    if not any(sign in head for sign in ("<b>", "</b>", "**", "|", "#")):
         return False  # the common case for text letters, without running the pattern
     return len(_MD_SIGNS.findall(head)) >= 3
 

@@ -66,7 +66,6 @@ from .store import (
     CaseStore,
     GraphStore,
     QueryResult,
-    prune_update,
     triple_lines,
 )
 
@@ -315,12 +314,6 @@ class RemoteStore(CaseStore):
                              path=self.gsp_url)
         self.prune_concepts()
         return size
-
-    def prune_concepts(self) -> int:
-        """Remove concept nodes no case refers to any more; returns triples removed."""
-        before = self.graph_size(self.concepts_graph)
-        self.update(prune_update(self.base))
-        return before - self.graph_size(self.concepts_graph)
 
     def update(self, text: str) -> None:
         """Run a SPARQL Update at the update endpoint (``LOAD``/``SERVICE`` refused)."""

@@ -126,9 +126,10 @@ def triple_lines(
 class CaseStore:
     """What every backend shares (:class:`GraphStore` here, ``RemoteStore`` for a server).
 
-    A subclass sets ``base`` and provides ``close``, ``named_graphs`` and ``replace_graph``;
-    this class adds the context manager, the well-known graphs, case writing and the
-    vocabulary graph on top of them.
+    A subclass sets ``base`` and provides ``close``, ``named_graphs``, ``replace_graph``,
+    ``update`` and ``graph_size``; this class adds the context manager, the well-known
+    graphs, case writing, the pruning of orphan concepts and the vocabulary graph on top
+    of them.
     """
 
     base: str
@@ -142,6 +143,12 @@ class CaseStore:
         raise NotImplementedError
 
     def replace_graph(self, graph: NamedNode, quads: Iterable[Quad], **options: Any) -> int:
+        raise NotImplementedError
+
+    def update(self, text: str) -> None:
+        raise NotImplementedError
+
+    def graph_size(self, graph: NamedNode) -> int:
         raise NotImplementedError
 
     def __enter__(self) -> Self:
@@ -195,6 +202,19 @@ class CaseStore:
         quads = record_to_quads(record, text, self.base, ingest_time=ingest_time, extra=extra)
         graph = case_graph_iri(record.case_key, self.base)
         return graph, self.replace_graph(graph, quads, **self.CASE_WRITE)
+
+    def prune_concepts(self) -> int:
+        """Remove concept nodes no case refers to any more; returns triples removed.
+
+        Only the concepts graph changes, so only it is counted (counting the whole store
+        takes seconds on a large one).
+        """
+        before = self.graph_size(self.concepts_graph)
+        self._prune(prune_update(self.base))
+        return before - self.graph_size(self.concepts_graph)
+
+    def _prune(self, update: str) -> None:
+        self.update(update)
 
     def load_vocabulary(self, quads: Iterable[Quad]) -> int:
         """Replace the vocabulary graph (``{base}graph/vocabulary``) atomically.
@@ -377,16 +397,11 @@ class GraphStore(CaseStore):
             raise StoreError(f"cannot drop {graph.value}: {exc}", path=self.path) from None
         return size
 
-    def prune_concepts(self) -> int:
-        """Remove concept nodes no case refers to any more; returns triples removed."""
-        store = self._writable()
-        # Only the concepts graph changes; counting the whole store would take seconds.
-        before = self.graph_size(self.concepts_graph)
+    def _prune(self, update: str) -> None:
         try:
-            store.update(prune_update(self.base))
+            self._writable().update(update)
         except (OSError, RuntimeError) as exc:
             raise StoreError(f"cannot prune concepts: {exc}", path=self.path) from None
-        return before - self.graph_size(self.concepts_graph)
 
     def update(self, text: str) -> None:
         """Run a SPARQL Update (the explicit write path; never reaches the network)."""
