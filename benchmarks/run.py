@@ -46,7 +46,10 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from imr_graph.store import GraphStore
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -140,7 +143,7 @@ def child_enrich(store: str, dmhc_csv: str) -> dict:
     return out
 
 
-def first_case(gs: Any) -> str:
+def first_case(gs: GraphStore) -> str:
     """A case number of the store, for the queries with a ``case`` parameter ("" if none)."""
     case = gs.store.query(
         "SELECT ?k WHERE { GRAPH ?g { ?c <https://w3id.org/imr-graph/ontology#caseNumber> "
@@ -148,7 +151,7 @@ def first_case(gs: Any) -> str:
     return next((str(s["k"].value) for s in case), "")
 
 
-def letters_in(gs: Any) -> int:
+def letters_in(gs: GraphStore) -> int:
     """How many letter (workers' compensation) cases the store holds."""
     rows = gs.store.query("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?c a "
                           "<https://w3id.org/imr-graph/ontology#WorkersCompCase> } }")
@@ -313,6 +316,21 @@ def bench_queries(store: str, plan: list[dict], repeat: int, cap: float) -> dict
         out[job["name"]] = {"p50": _pct(r["times"], 0.5), "p95": _pct(r["times"], 0.95),
                             "rows": r["rows"], "runs": len(r["times"])}
     return out
+
+
+def bench_store(store: str, plan: list[dict], repeat: int, cap: float) -> dict:
+    """Only the canned queries, timed as in a full run, on a store that already exists."""
+    from imr_graph.store import GraphStore
+
+    with GraphStore(store, read_only=True) as gs:
+        case, n = first_case(gs), letters_in(gs)
+    entry = {"n": n, "store": store,
+             "queries": bench_queries(store, with_case(plan, case), repeat, cap)}
+    for name, q in entry["queries"].items():
+        print(f"[{n}] {name}: " + (f"p50 {q['p50']:.4f}s p95 {q['p95']:.4f}s, {q['rows']} "
+                                   f"rows, {q['runs']} runs" if "p50" in q else str(q)),
+              flush=True)
+    return entry
 
 
 def bench_rdflib(nquads: Path, plan: list[dict], cap: float, repeat: int, work: Path,
@@ -493,14 +511,16 @@ def main() -> None:
     from imr_graph.pipeline import default_jobs
     from imr_graph.store import GraphStore
 
-    sizes = [int(s) for s in args.sizes.split(",") if s]
-    rdflib_sizes = ({int(s) for s in args.rdflib_sizes.split(",") if s}
-                    if args.rdflib_sizes else {min(sizes)})
-    if args.no_rdflib:
-        rdflib_sizes = set()
+    sizes = [] if args.store else [int(s) for s in args.sizes.split(",") if s]
+    if args.no_rdflib or not sizes:
+        rdflib_sizes: set[int] = set()
+    else:
+        rdflib_sizes = ({int(s) for s in args.rdflib_sizes.split(",") if s}
+                        if args.rdflib_sizes else {min(sizes)})
     jobs = args.jobs or default_jobs()
-    work = Path(args.workdir or ("." if args.store else tempfile.mkdtemp(prefix="imr-bench-")))
-    work.mkdir(parents=True, exist_ok=True)
+    work = Path(args.workdir or tempfile.mkdtemp(prefix="imr-bench-")) if sizes else None
+    if work is not None:
+        work.mkdir(parents=True, exist_ok=True)
     results: dict = {
         "machine": {"cpus": os.cpu_count(), "jobs": jobs, "python": platform.python_version(),
                     "platform": platform.platform(), "load_avg_at_start": os.getloadavg()},
@@ -509,17 +529,7 @@ def main() -> None:
     }
     plan = query_plan()
     if args.store:
-        with GraphStore(args.store, read_only=True) as gs:
-            case, n = first_case(gs), letters_in(gs)
-        entry = {"n": n, "store": args.store,
-                 "queries": bench_queries(args.store, with_case(plan, case), args.repeat,
-                                          args.query_cap)}
-        results["sizes"].append(entry)
-        for name, q in entry["queries"].items():
-            print(f"[{n}] {name}: " + (f"p50 {q['p50']:.4f}s p95 {q['p95']:.4f}s, {q['rows']} "
-                                       f"rows, {q['runs']} runs" if "p50" in q else str(q)),
-                  flush=True)
-        sizes, args.no_pdf = [], True
+        results["sizes"].append(bench_store(args.store, plan, args.repeat, args.query_cap))
     for n in sizes:
         entry: dict = {"n": n}
         letters, store = work / f"letters-{n}", work / f"store-{n}"
@@ -603,7 +613,7 @@ def main() -> None:
         results["sizes"].append(entry)
         shutil.rmtree(bulk_store, ignore_errors=True)
         nq.unlink(missing_ok=True)
-    if not args.no_pdf:
+    if not (args.no_pdf or args.store):
         results["pdf"] = pdf = bench_pdf(find_pdf_python(args.pdf_python), args.pdf_limit)
         for lib, r in pdf.items():
             if isinstance(r, dict) and "letters_per_s" in r:
@@ -614,7 +624,7 @@ def main() -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     write_svg(results, out.with_suffix(".svg"))
-    print(f"results: {out} and {out.with_suffix('.svg')} (work dir {work})")
+    print(f"results: {out} and {out.with_suffix('.svg')}" + (f" (work dir {work})" if work else ""))
 
 
 if __name__ == "__main__":
