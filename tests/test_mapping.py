@@ -17,7 +17,6 @@ from imr_graph.errors import MappingError, UsageError
 from imr_graph.mapping import (
     DEFAULT_BASE,
     IMR,
-    OA,
     case_graph_iri,
     case_iri,
     concepts_graph_iri,
@@ -29,6 +28,9 @@ from imr_graph.mapping import (
     section_iri,
     service_iri,
     slug,
+    source_iri,
+    span_iri,
+    span_offsets,
     state_iri,
 )
 
@@ -115,22 +117,34 @@ def test_shared_concepts_meet_and_live_in_the_concepts_graph() -> None:
 def test_quotes_are_exact_substrings() -> None:
     for record, text in handmade_cases():
         quads = record_to_quads(record, text, ingest_time=WHEN)
-        starts = {q.subject.value.rsplit("/", 1)[0]: int(q.object.value)
-                  for q in quads if q.predicate.value == OA + "start"}
-        ends = {q.subject.value.rsplit("/", 1)[0]: int(q.object.value)
-                for q in quads if q.predicate.value == OA + "end"}
-        exact = {q.subject.value.rsplit("/", 1)[0]: q.object.value
-                 for q in quads if q.predicate.value == OA + "exact"}
-        assert exact and exact.keys() <= starts.keys() == ends.keys()
-        for span, quote in exact.items():
-            assert text[starts[span]:ends[span]] == quote
+        source = source_iri(record.source.sha256).value
+        span_props = {IMR + p for p in ("textSpan", "rationaleSpan", "diagnosesSpan",
+                                        "medicationsSpan")}
+        owners = {q.object.value: q.subject.value for q in quads
+                  if q.predicate.value in span_props}
+        assert owners
+        for span in owners:
+            assert span_offsets(span) is not None and span_offsets(span)[0] == source
+        quotes = {q.subject.value: q.object.value for q in quads
+                  if q.predicate.value == IMR + "quote"}
+        assert quotes and quotes.keys() <= owners.keys()
+        for span, quote in quotes.items():
+            _, start, end = span_offsets(span)  # type: ignore[misc]
+            assert text[start:end] == quote
         # A span without a quote belongs to a resource with a text of its own.
         own_text = {IMR + "basisText", IMR + "citationText", IMR + "rationale"}
-        owners = {q.object.value: q.subject.value for q in quads
-                  if q.predicate.value.endswith(("textSpan", "rationaleSpan"))}
         said = {(q.subject.value, q.predicate.value) for q in quads}
-        for span in starts.keys() - exact.keys():
+        for span in owners.keys() - quotes.keys():
             assert any((owners[span], p) in said for p in own_text), span
+
+
+def test_span_iri_round_trip() -> None:
+    source = source_iri("ab" * 32)
+    iri = span_iri(source, 12, 345)
+    assert iri.value == source.value + "#char=12,345"
+    assert span_offsets(iri.value) == (source.value, 12, 345)
+    assert span_offsets(source.value) is None
+    assert span_offsets(source.value + "#char=1") is None
 
 
 @settings(max_examples=50, deadline=None)
@@ -143,9 +157,12 @@ def test_any_valid_span_quotes_exactly(text: str, data: st.DataObject) -> None:
     record.items[0].rationale_span = None
     record.diagnoses_span = None
     quads = record_to_quads(record, text, ingest_time=WHEN)
-    exact = [q.object.value for q in quads
-             if q.predicate.value == OA + "exact" and "/item/1/span/" in q.subject.value]
-    assert exact == [text[start:end]]
+    item = item_iri(record.case_key, 1)
+    spans = [q.object for q in quads if q.subject == item and q.predicate.value == IMR + "textSpan"]
+    assert spans == [span_iri(source_iri(record.source.sha256), start, end)]
+    quotes = [q.object.value for q in quads
+              if q.subject == spans[0] and q.predicate.value == IMR + "quote"]
+    assert quotes == [text[start:end]]
 
 
 def test_bad_records_raise_mapping_error() -> None:
@@ -205,7 +222,7 @@ def test_golden_graph() -> None:
     path = GOLDEN / "graph-CM16-0000001.trig"
     if os.environ.get("IMR_GRAPH_REGEN_GOLDEN"):
         path.write_bytes(ox.serialize(quads, format=ox.RdfFormat.TRIG,
-                                      prefixes={"imr": IMR, "oa": OA}))
+                                      prefixes={"imr": IMR}))
     expected = rdflib.Dataset()
     expected.parse(path, format="trig")
     actual = _dataset(quads)

@@ -192,6 +192,25 @@ def test_a_broken_case_is_named_by_validation(store: GraphStore) -> None:
     assert report.failing_cases == 2
 
 
+def test_validation_names_a_broken_text_span_and_its_case(store: GraphStore) -> None:
+    # A span that is no #char fragment, and a second quote on an item's span.
+    store.update("INSERT { GRAPH ?g { ?item imr:rationaleSpan <https://example.org/x#char=5> } } "
+                 "WHERE { GRAPH ?g { ?item imr:itemIndex 1 } "
+                 "FILTER(STRENDS(STR(?item), 'CM16-0000002/item/1')) }")
+    store.update("INSERT { GRAPH ?g { ?span imr:quote 'another' } } WHERE { GRAPH ?g { "
+                 "?item imr:textSpan ?span } FILTER(STRENDS(STR(?item), 'CM16-0000001/item/1')) }")
+    report = validate_store(store)
+    lines = sorted(v.line() for v in report.violations)
+    assert len(lines) == 2, lines
+    # Each is named by the case and the owner's span property, and the value's own shape
+    # failing is told in the same line (not as a second, "see details" result).
+    assert lines[0].startswith("CM16-0000001: case/CM16-0000001/item/1 imr:textSpan:")
+    assert "SpanShape" in lines[0] and "More than 1 values" in lines[0]
+    assert lines[1].startswith("CM16-0000002: case/CM16-0000002/item/1 imr:rationaleSpan:")
+    assert "does not match pattern" in lines[1]
+    assert report.failing_cases == 2
+
+
 def test_ingest_loop_reports_bad_files_and_goes_on(tmp_path: Path) -> None:
     letters = tmp_path / "letters"
     (letters / "sub").mkdir(parents=True)

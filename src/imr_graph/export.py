@@ -36,6 +36,7 @@ import networkx as nx
 import pyoxigraph as ox
 
 from .errors import UsageError
+from .mapping import IMR, span_offsets
 
 if TYPE_CHECKING:
     from .store import GraphStore
@@ -212,10 +213,10 @@ def project(
     ``Triple``/``Quad`` objects (``store.quads_for_pattern(...)``, a CONSTRUCT result).
     Statements repeated in several named graphs give one edge.
 
-    With ``fold_spans`` (the default), W3C Web Annotation text spans (an ``oa:SpecificResource``
-    with a ``TextPositionSelector`` and maybe a ``TextQuoteSelector``) are not drawn as nodes:
-    their owner gets attributes instead, e.g. ``textSpan`` (the exact quoted text),
-    ``textSpan_start`` and ``textSpan_end`` for an ``imr:textSpan`` link.
+    With ``fold_spans`` (the default), text spans (``<source#char=start,end>``, see
+    :func:`imr_graph.mapping.span_iri`) are not drawn as nodes: their owner gets attributes
+    instead, e.g. ``textSpan`` (the span's ``imr:quote``, when it has one), ``textSpan_start``
+    and ``textSpan_end`` for an ``imr:textSpan`` link.
 
     With ``skip_schema`` (the default), ontology and shape terms (:data:`SCHEMA_TYPES`:
     classes, properties, the ontology header, SHACL shapes) are left out.
@@ -279,7 +280,7 @@ def project(
     return graph
 
 
-_OA = "http://www.w3.org/ns/oa#"
+_QUOTE = IMR + "quote"
 
 
 def _fold_spans(
@@ -287,39 +288,18 @@ def _fold_spans(
     literals: Mapping[str, Mapping[str, list[ox.Literal]]],
     edges: set[tuple[str, str, str]],
 ) -> tuple[dict[str, dict[str, Any]], set[str]]:
-    """Attributes for span owners and the span/selector nodes to drop (see :func:`project`)."""
-    # A span is typed by the range of the span properties, so it is found by its selectors.
-    spans = {n for n, ts in types.items() if _OA + "SpecificResource" in ts}
-    spans |= {s for s, p, _ in edges if p == _OA + "hasSelector"}
-    if not spans:
-        return {}, set()
-    selectors: dict[str, list[str]] = defaultdict(list)
-    for s, p, o in edges:
-        if s in spans and p == _OA + "hasSelector":
-            selectors[s].append(o)
-    dropped = set(spans)
-    values: dict[str, dict[str, Any]] = {}
-    for span in spans:
-        v: dict[str, Any] = {}
-        for sel in selectors.get(span, []):
-            lits = literals.get(sel, {})
-            for local in ("exact", "start", "end"):
-                if lits.get(_OA + local):
-                    v[local] = literal_value(lits[_OA + local][0])
-            if not (types.get(sel, set()) - {_OA + "TextQuoteSelector", _OA + "TextPositionSelector"}):
-                dropped.add(sel)
-        values[span] = v
+    """Attributes for span owners and the span nodes to drop (see :func:`project`)."""
+    offsets = {o: span_offsets(o) for _, _, o in edges}
+    spans = {o: v for o, v in offsets.items() if v is not None and not types.get(o)}
     folded: dict[str, dict[str, Any]] = defaultdict(dict)
     for s, p, o in edges:
         if o in spans and s not in spans:
             name = local_name(p)
-            v = values[o]
-            if "exact" in v:
-                folded[s][name] = v["exact"]
-            for key in ("start", "end"):
-                if key in v:
-                    folded[s][f"{name}_{key}"] = v[key]
-    return dict(folded), dropped
+            quote = literals.get(o, {}).get(_QUOTE)
+            if quote:
+                folded[s][name] = quote[0].value
+            folded[s][f"{name}_start"], folded[s][f"{name}_end"] = spans[o][1:]
+    return dict(folded), set(spans)
 
 
 def _label(nid: str, lits: Mapping[str, list[ox.Literal]]) -> str:

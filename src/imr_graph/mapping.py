@@ -15,6 +15,7 @@ IRI scheme (``{base}`` defaults to :data:`DEFAULT_BASE`, see ``docs/graph.md``):
     {base}guideline/{family}/{doc-slug}         a guideline document (title + edition year)
     {base}section/{family}/{doc-slug}/{slug}    a section of a guideline document
     {base}source/{sha256}                       the letter file
+    {base}source/{sha256}#char={start},{end}    a span of its text (RFC 5147 fragment)
     {base}graph/concepts                        shared concept nodes (labels, types)
     {base}graph/vocabulary                      the vocabularies' own triples
 
@@ -23,10 +24,12 @@ their IRI from the normalised label (:func:`slug`), so two letters naming the sa
 at the same node. Triples ABOUT shared concepts (type, labels, document of a section) go to
 the one concepts graph, not to the case graphs: Oxigraph's union default graph does not merge
 duplicate triples across graphs, so a label repeated in every case graph would multiply query
-rows. Storing them is idempotent (set semantics), so re-ingesting changes nothing. Text spans
-are W3C Web Annotation ``oa:SpecificResource`` nodes (the range of the span properties) with
-an ``oa:TextPositionSelector`` and, for resources without a text of their own, an
-``oa:TextQuoteSelector`` whose ``oa:exact`` is the exact substring of the text.
+rows. Storing them is idempotent (set semantics), so re-ingesting changes nothing. A text span
+is the letter's source IRI with an RFC 5147 fragment (``#char=start,end``, the plain-text
+fragment the W3C Web Annotation model names for text; see :func:`span_iri`): one triple per
+span instead of a SpecificResource with a position selector (six), which halves a letter's
+triples and its load time. Resources without a text of their own give their span an
+``imr:quote``, the exact substring of the text.
 """
 
 from __future__ import annotations
@@ -84,8 +87,8 @@ def _ns(ns: str) -> Callable[[str], NamedNode]:
     return functools.cache(lambda local: NamedNode(ns + local))
 
 
-rdf, rdfs, xsd, skos, prov, dcterms, oa = (
-    _ns(n) for n in (RDF, RDFS, XSD, SKOS, PROV, DCTERMS, OA)
+rdf, rdfs, xsd, skos, prov, dcterms = (
+    _ns(n) for n in (RDF, RDFS, XSD, SKOS, PROV, DCTERMS)
 )
 
 A = rdf("type")
@@ -298,13 +301,26 @@ def date_literal(value: str) -> Literal:
     return Literal(text)
 
 
+def span_iri(source: NamedNode, start: int, end: int) -> NamedNode:
+    """``{source}#char={start},{end}``: characters ``start`` to ``end`` of the letter's text.
+
+    An RFC 5147 fragment identifier (the letter's text is ``text/plain``), which the W3C Web
+    Annotation model lists as the fragment selector for plain text; :func:`span_offsets`
+    reads the offsets back, SPARQL with ``STRAFTER(STR(?span), "#char=")``.
+    """
+    return NamedNode(f"{source.value}#char={int(start)},{int(end)}")
+
+
+_SPAN_RE = re.compile(r"#char=(\d+),(\d+)$")
+
+
+def span_offsets(iri: str) -> tuple[str, int, int] | None:
+    """``(source IRI, start, end)`` of a :func:`span_iri`, or None for any other IRI."""
+    m = _SPAN_RE.search(iri)
+    return (iri[: m.start()], int(m.group(1)), int(m.group(2))) if m else None
+
+
 def _int(value: int) -> Literal:
-    return Literal(str(int(value)), datatype=xsd("integer"))
-
-
-def _offset(value: int) -> Literal:
-    # xsd:integer, not the xsd:nonNegativeInteger of Web Annotation: Oxigraph stores every
-    # integer type as xsd:integer, so the derived type would not survive a round trip.
     return Literal(str(int(value)), datatype=xsd("integer"))
 
 
@@ -368,16 +384,13 @@ class _Builder:
         return node
 
     def span(self, owner: NamedNode, prop: NamedNode, span: Span | None, what: str,
-             suffix: str = "span", *, own_text: str | None = None) -> None:
-        """A Web Annotation span: ``owner prop span``, ``span oa:hasSource`` the letter,
-        a position selector and, unless ``own_text`` (the owner's own text literal) is
-        given, a quote selector with the exact text.
+             *, own_text: str | None = None) -> None:
+        """A text span: ``owner prop <source#char=start,end>`` (:func:`span_iri`) and, unless
+        ``own_text`` (the owner's own text literal) is given, the span's ``imr:quote``.
 
-        The span's type (``oa:SpecificResource``) is the range of the span properties, not a
-        triple. Resources that carry their own text (``imr:basisText``,
-        ``imr:citationText``, ``imr:rationale``) get no quote selector: their text is the
-        quote (unwrapped), and the offsets find it in the letter. A span is about 6 quads
-        instead of 10, which is a fifth of a letter's quads.
+        Resources that carry their own text (``imr:basisText``, ``imr:citationText``,
+        ``imr:rationale``) get no quote: their text is the quote (unwrapped), and the offsets
+        find it in the letter.
         """
         if span is None:
             return
@@ -388,19 +401,10 @@ class _Builder:
                 f"(length {len(self.text)})",
                 path=self.record.source.path,
             )
-        node = NamedNode(f"{owner.value}/{suffix}")
-        pos = NamedNode(f"{node.value}/position")
-        quo = NamedNode(f"{node.value}/quote")
+        node = span_iri(self.source, start, end)
         self.add(owner, prop, node)
-        self.add(node, oa("hasSource"), self.source)
-        self.add(node, oa("hasSelector"), pos)
-        self.add(pos, A, oa("TextPositionSelector"))
-        self.add(pos, oa("start"), _offset(start))
-        self.add(pos, oa("end"), _offset(end))
         if not (own_text and own_text.strip()):
-            self.add(node, oa("hasSelector"), quo)
-            self.add(quo, A, oa("TextQuoteSelector"))
-            self.add(quo, oa("exact"), Literal(self.text[start:end]))
+            self.add(node, imr("quote"), Literal(self.text[start:end]))
 
 
 def record_to_quads(
@@ -476,13 +480,12 @@ def record_to_quads(
     for label in record.diagnoses:
         if label.strip():
             b.add(case, imr("diagnosis"), b.concept(diagnosis_iri(label, base), "Diagnosis", label))
-    b.span(case, imr("diagnosesSpan"), record.diagnoses_span, "the diagnoses", "diagnoses-span")
+    b.span(case, imr("diagnosesSpan"), record.diagnoses_span, "the diagnoses")
     medications = [m for m in record.medications if m.strip()]
     for label in medications:
         b.add(case, imr("medication"),
               b.concept(medication_iri(label, base), "Medication", label))
-    b.span(case, imr("medicationsSpan"), record.medications_span, "the medications",
-           "medications-span")
+    b.span(case, imr("medicationsSpan"), record.medications_span, "the medications")
 
     # Disputed items
     for item in record.items:
@@ -554,7 +557,7 @@ def _item(b: _Builder, case: NamedNode, item: Item, medications: list[str]) -> N
     b.lit(node, imr("rationale"), item.rationale)
     b.span(node, imr("textSpan"), item.span, f"item {item.index}")
     b.span(node, imr("rationaleSpan"), item.rationale_span, f"item {item.index} rationale",
-           "rationale-span", own_text=item.rationale)
+           own_text=item.rationale)
     for role, side, guideline in (
         ("claims-administrator", "claimsAdministrator", item.claims_admin_guideline),
         ("reviewer", "reviewer", item.reviewer_guideline),

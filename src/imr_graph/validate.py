@@ -139,17 +139,24 @@ def _violations(results: object, base: str) -> list[Violation]:
     assert isinstance(results, rdflib.Graph)
     sh = rdflib.Namespace(SH)
     out: list[Violation] = []
+    details = set(results.objects(None, sh.detail))
     for result in results.subjects(rdflib.RDF.type, sh.ValidationResult):
+        if result in details:
+            continue  # told as part of the result it details (a value's own shape)
         focus = str(results.value(result, sh.focusNode))
         path = results.value(result, sh.resultPath)
-        message = results.value(result, sh.resultMessage)
+        message = str(results.value(result, sh.resultMessage) or "does not conform")
+        why = sorted(str(results.value(d, sh.resultMessage) or "")
+                     for d in results.objects(result, sh.detail))
+        if any(why):
+            message = f"{message.split('. See details')[0]}: {'; '.join(w for w in why if w)}"
         severity = results.value(result, sh.resultSeverity)
         out.append(
             Violation(
                 case=case_of(focus, base),
                 focus=_short(focus, base),
                 path=_path(results, path, base),
-                message=" ".join(str(message or "does not conform").split()),
+                message=" ".join(message.split()),
                 severity=str(severity).rsplit("#", 1)[-1] if severity else "Violation",
             )
         )
