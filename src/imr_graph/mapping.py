@@ -27,8 +27,8 @@ duplicate triples across graphs, so a label repeated in every case graph would m
 rows. Storing them is idempotent (set semantics), so re-ingesting changes nothing. A text span
 is the letter's source IRI with an RFC 5147 fragment (``#char=start,end``, the plain-text
 fragment the W3C Web Annotation model names for text; see :func:`span_iri`): one triple per
-span instead of a SpecificResource with a position selector (six), which halves a letter's
-triples and its load time. Resources without a text of their own give their span an
+span instead of a SpecificResource with a position selector (six): a letter maps to a third
+fewer quads and loads a quarter faster. Resources without a text of their own give their span an
 ``imr:quote``, the exact substring of the text.
 """
 
