@@ -7,6 +7,7 @@ import re
 import shlex
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,9 @@ from imr_graph.queries import (
 from imr_graph.remote import RemoteStore, bind_values, derive_endpoints, open_backend
 from imr_graph.server import OxigraphServer, free_port
 from imr_graph.store import GraphStore
+
+# One ingest time for both stores: the provenance timestamps are part of what is compared.
+WHEN = datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
@@ -45,7 +49,7 @@ def server(tmp_path: Path) -> Iterator[OxigraphServer]:
 @pytest.fixture
 def embedded(tmp_path: Path) -> Iterator[GraphStore]:
     with GraphStore(tmp_path / "embedded") as gs:
-        results = list(ingest(gs, [EXAMPLES]))
+        results = list(ingest(gs, [EXAMPLES], ingest_time=WHEN))
         assert results and all(r.ok for r in results)
         yield gs
 
@@ -94,20 +98,20 @@ def compare_canned(local: GraphStore, remote: RemoteStore) -> int:
 def test_ingest_through_endpoint_matches_embedded(server: OxigraphServer,
                                                   embedded: GraphStore) -> None:
     remote = RemoteStore(server.url)
-    results = list(ingest(remote, [EXAMPLES]))
+    results = list(ingest(remote, [EXAMPLES], ingest_time=WHEN))
     assert [r.ok for r in results] == [True] * len(results)
     assert remote.stats() == embedded.stats()
     assert [g.value for g in remote.case_graphs()] == [g.value for g in embedded.case_graphs()]
     assert compare_canned(embedded, remote) >= 5
     # re-ingest: each case is replaced, not duplicated
-    list(ingest(remote, [EXAMPLES]))
+    list(ingest(remote, [EXAMPLES], ingest_time=WHEN))
     assert len(remote) == len(embedded)
 
 
 def test_query_shapes_graph_narrowing_and_dump(server: OxigraphServer,
                                                embedded: GraphStore) -> None:
     remote = RemoteStore(server.url)
-    list(ingest(remote, [EXAMPLES]))
+    list(ingest(remote, [EXAMPLES], ingest_time=WHEN))
     graph = embedded.case_graphs()[0]
     text = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
     assert canonical(remote.query(text, graph=graph)) == canonical(
@@ -137,7 +141,7 @@ def test_query_shapes_graph_narrowing_and_dump(server: OxigraphServer,
 
 def test_parameters_stay_literals(server: OxigraphServer, embedded: GraphStore) -> None:
     remote = RemoteStore(server.url)
-    list(ingest(remote, [EXAMPLES]))
+    list(ingest(remote, [EXAMPLES], ingest_time=WHEN))
     evil = 'x" } ; DROP ALL ; #'
     q = parse_header("SELECT ?v (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?v")
     for store in (embedded, remote):
@@ -233,7 +237,7 @@ def test_killed_server_loses_no_reported_case(tmp_path: Path) -> None:
         remote = RemoteStore(srv.url, retries=1, backoff=0.01)
         results = []
         with pytest.raises(StoreError, match="Connection refused"):  # the final prune
-            for result in ingest(remote, [EXAMPLES]):
+            for result in ingest(remote, [EXAMPLES], ingest_time=WHEN):
                 results.append(result)
                 if result.ok:
                     written[result.graph] = result.triples  # type: ignore[index]
@@ -286,7 +290,7 @@ def test_export_and_report_through_endpoint(server: OxigraphServer, embedded: Gr
     from imr_graph.report import report_data
 
     remote = RemoteStore(server.url)
-    assert all(r.ok for r in ingest(remote, [EXAMPLES]))
+    assert all(r.ok for r in ingest(remote, [EXAMPLES], ingest_time=WHEN))
     for selection in (Selection(), Selection(case="CM15-0171547")):
         here, there = select(embedded, selection), select(remote, selection)
         assert (there.number_of_nodes(), there.number_of_edges()) == (
