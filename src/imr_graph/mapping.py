@@ -304,9 +304,10 @@ def date_literal(value: str) -> Literal:
 def span_iri(source: NamedNode, start: int, end: int) -> NamedNode:
     """``{source}#char={start},{end}``: characters ``start`` to ``end`` of the letter's text.
 
-    An RFC 5147 fragment identifier (the letter's text is ``text/plain``), which the W3C Web
-    Annotation model lists as the fragment selector for plain text; :func:`span_offsets`
-    reads the offsets back, SPARQL with ``STRAFTER(STR(?span), "#char=")``.
+    An RFC 5147 fragment identifier, counted in the letter's extracted text (its plain-text
+    representation, what ``imr-graph parse --text`` prints); the W3C Web Annotation model
+    lists these as the fragment selector for plain text. :func:`span_offsets` reads the
+    offsets back, SPARQL with ``STRAFTER(STR(?span), "#char=")``.
     """
     return NamedNode(f"{source.value}#char={int(start)},{int(end)}")
 
