@@ -478,6 +478,15 @@ def find_pdf_python(given: str | None) -> str | None:
     return None
 
 
+def write_results(results: dict, out: Path) -> None:
+    """Stamp the end time and write ``out`` (JSON) and its plot (``.svg``)."""
+    results["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    write_svg(results, out.with_suffix(".svg"))
+    print(f"results: {out} and {out.with_suffix('.svg')}")
+
+
 def main() -> None:
     """Run the benchmark and write the results."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -511,16 +520,7 @@ def main() -> None:
     from imr_graph.pipeline import default_jobs
     from imr_graph.store import GraphStore
 
-    sizes = [] if args.store else [int(s) for s in args.sizes.split(",") if s]
-    if args.no_rdflib or not sizes:
-        rdflib_sizes: set[int] = set()
-    else:
-        rdflib_sizes = ({int(s) for s in args.rdflib_sizes.split(",") if s}
-                        if args.rdflib_sizes else {min(sizes)})
     jobs = args.jobs or default_jobs()
-    work = Path(args.workdir or tempfile.mkdtemp(prefix="imr-bench-")) if sizes else None
-    if work is not None:
-        work.mkdir(parents=True, exist_ok=True)
     results: dict = {
         "machine": {"cpus": os.cpu_count(), "jobs": jobs, "python": platform.python_version(),
                     "platform": platform.platform(), "load_avg_at_start": os.getloadavg()},
@@ -530,6 +530,16 @@ def main() -> None:
     plan = query_plan()
     if args.store:
         results["sizes"].append(bench_store(args.store, plan, args.repeat, args.query_cap))
+        write_results(results, Path(args.out))
+        return
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    if args.no_rdflib:
+        rdflib_sizes: set[int] = set()
+    else:
+        rdflib_sizes = ({int(s) for s in args.rdflib_sizes.split(",") if s}
+                        if args.rdflib_sizes else {min(sizes)})
+    work = Path(args.workdir or tempfile.mkdtemp(prefix="imr-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
     for n in sizes:
         entry: dict = {"n": n}
         letters, store = work / f"letters-{n}", work / f"store-{n}"
@@ -613,18 +623,14 @@ def main() -> None:
         results["sizes"].append(entry)
         shutil.rmtree(bulk_store, ignore_errors=True)
         nq.unlink(missing_ok=True)
-    if not (args.no_pdf or args.store):
+    if not args.no_pdf:
         results["pdf"] = pdf = bench_pdf(find_pdf_python(args.pdf_python), args.pdf_limit)
         for lib, r in pdf.items():
             if isinstance(r, dict) and "letters_per_s" in r:
                 print(f"pdf {lib}: {r['letters_per_s']:.1f} letters/s, parsed {r['parsed']}, "
                       f"same record as pypdf {r['same_record_as_pypdf']}/{pdf['letters']}")
-    results["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S")
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    write_svg(results, out.with_suffix(".svg"))
-    print(f"results: {out} and {out.with_suffix('.svg')}" + (f" (work dir {work})" if work else ""))
+    write_results(results, Path(args.out))
+    print(f"work dir {work}")
 
 
 if __name__ == "__main__":

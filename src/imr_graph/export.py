@@ -289,8 +289,7 @@ def _fold_spans(
     edges: set[tuple[str, str, str]],
 ) -> tuple[dict[str, dict[str, Any]], set[str]]:
     """Attributes for span owners and the span nodes to drop (see :func:`project`)."""
-    offsets = {o: span_offsets(o) for _, _, o in edges}
-    spans = {o: v for o, v in offsets.items() if v is not None and not types.get(o)}
+    spans = {o: v for _, _, o in edges if not types.get(o) and (v := span_offsets(o))}
     folded: dict[str, dict[str, Any]] = defaultdict(dict)
     for s, p, o in edges:
         if o in spans and s not in spans:

@@ -146,10 +146,10 @@ def _violations(results: object, base: str) -> list[Violation]:
         focus = str(results.value(result, sh.focusNode))
         path = results.value(result, sh.resultPath)
         message = str(results.value(result, sh.resultMessage) or "does not conform")
-        why = sorted(str(results.value(d, sh.resultMessage) or "")
-                     for d in results.objects(result, sh.detail))
-        if any(why):
-            message = f"{message.split('. See details')[0]}: {'; '.join(w for w in why if w)}"
+        why = sorted(str(m) for d in results.objects(result, sh.detail)
+                     if (m := results.value(d, sh.resultMessage)))
+        if why:
+            message = f"{message.split('. See details')[0]}: {'; '.join(why)}"
         severity = results.value(result, sh.resultSeverity)
         out.append(
             Violation(
