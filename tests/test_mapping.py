@@ -244,3 +244,25 @@ def test_item_counts_count_the_outcomes() -> None:
             if q.predicate.value.endswith("ItemCount") or q.predicate.value.endswith("itemCount")}
     assert said["itemCount"] == len(record.items)
     assert said["overturnedItemCount"] == sum(i.outcome == "Overturned" for i in record.items)
+
+
+@pytest.mark.parametrize(("start", "end", "days"), [
+    ("2016-11-10", "2017-01-20", 71),
+    ("08/05/2015", "10/13/2015", 69),
+    ("2017-02-10", "2017-01-31", -10),
+    ("2017-02-10", None, None),
+    ("sometime in 2016", "2017-01-20", None),
+])
+def test_days_between(start: str | None, end: str | None, days: int | None) -> None:
+    from imr_graph.mapping import days_between
+
+    assert days_between(start, end) == days
+
+
+def test_sides_share_family_only_when_both_sides_cite_one() -> None:
+    record, text = handmade_cases()[0]
+    said = {q.subject.value.rsplit("/", 1)[1]: q.object.value
+            for q in record_to_quads(record, text, ingest_time=WHEN)
+            if q.predicate.value.endswith("#sidesShareFamily")}
+    # Item 1: MTUS on both sides; item 2: ODG against MTUS; item 3: only the reviewer cites.
+    assert said == {"1": "true", "2": "false"}

@@ -159,14 +159,19 @@ def test_partial_authorizations(examples: GraphStore, handmade: GraphStore) -> N
 
 def test_guideline_family_disagreements(examples: GraphStore, handmade: GraphStore) -> None:
     assert rows(examples, "guideline-family-disagreements") == []
-    assert col(rows(handmade, "guideline-family-disagreements"), "case", "request",
-               "claims_administrator", "reviewer") == [
-        ("CM16-0000001", "Norco 10/325mg #120", "ODG", "MTUS")]
+    # Only CM16-0000001's Norco: ODG by the claims administrator, MTUS by the reviewer.
+    assert col(rows(handmade, "guideline-family-disagreements"), "claims_administrator",
+               "reviewer", "items", "overturned", "rate") == [("ODG", "MTUS", 1, 1, 1.0)]
 
 
-def test_days_to_decision(examples: GraphStore) -> None:
+def test_days_to_decision(examples: GraphStore, handmade: GraphStore) -> None:
     # UR denial 08/05/2015, decision 10/13/2015; the second example has no header dates.
-    assert col(rows(examples, "days-to-decision"), "case", "days", "items") == [(A, 69, 1)]
+    assert col(rows(examples, "days-to-decision"), "days", "cases", "items", "overturned") == [
+        (69, 1, 1, 0)]
+    # 2016-11-10 to 2017-01-20, 2016-12-01 to 2017-02-03, 2017-01-31 to 2017-02-10; the
+    # fourth hand-made case has no dates.
+    assert col(rows(handmade, "days-to-decision"), "days", "cases", "items", "overturned",
+               "rate") == [(71, 1, 3, 1, 0.333), (64, 1, 2, 1, 0.5), (10, 1, 1, 0, 0.0)]
 
 
 def test_similar_cases(examples: GraphStore, handmade: GraphStore) -> None:

@@ -211,6 +211,25 @@ def test_validation_names_a_broken_text_span_and_its_case(store: GraphStore) -> 
     assert report.failing_cases == 2
 
 
+def test_validation_checks_the_derived_days_and_family_agreement(store: GraphStore) -> None:
+    case = "https://w3id.org/imr-graph/id/case/CM16-0000001"
+    graph = "https://w3id.org/imr-graph/id/graph/CM16-0000001"
+    # Days that are not the dates' difference; item 1 (both sides MTUS) without its
+    # agreement; item 3 (only the reviewer cites) with one.
+    store.update(f"DELETE {{ GRAPH ?g {{ <{case}> imr:daysToDecision ?d }} }} "
+                 f"INSERT {{ GRAPH ?g {{ <{case}> imr:daysToDecision 70 }} }} "
+                 f"WHERE {{ GRAPH ?g {{ <{case}> imr:daysToDecision ?d }} }}")
+    store.update(f"DELETE DATA {{ GRAPH <{graph}> {{ <{case}/item/1> imr:sidesShareFamily true }} }}")
+    store.update(f"INSERT DATA {{ GRAPH <{graph}> {{ <{case}/item/3> imr:sidesShareFamily true }} }}")
+    report = validate_store(store)
+    lines = sorted(v.line() for v in report.violations)
+    assert len(lines) == 3, lines
+    assert all(line.startswith("CM16-0000001: ") for line in lines)
+    assert sum("imr:daysToDecision is not the days" in line for line in lines) == 1
+    assert sum("imr:sidesShareFamily does not match" in line for line in lines) == 2
+    assert report.failing_cases == 1
+
+
 def test_ingest_loop_reports_bad_files_and_goes_on(tmp_path: Path) -> None:
     letters = tmp_path / "letters"
     (letters / "sub").mkdir(parents=True)
@@ -259,11 +278,14 @@ def test_validation_names_an_item_shortcut_that_disagrees_with_its_citations(
                  "<https://w3id.org/imr-graph/id/section/none> } } WHERE { GRAPH ?g { ?item "
                  "imr:outcome ?o } FILTER(STRENDS(STR(?item), 'CM17-0000003/item/1')) }")
     report = validate_store(store)
+    # Without its reviewer family, item 1's imr:sidesShareFamily (derived from the
+    # shortcuts) no longer holds either.
     assert {v.path for v in report.violations} == {
         "imr:reviewerBasis/imr:citation/imr:guidelineFamily",
-        "imr:claimsAdministratorBasis/imr:citation/imr:citesSection"}
+        "imr:claimsAdministratorBasis/imr:citation/imr:citesSection", None}
     assert {(v.case, v.message) for v in report.violations} == {
         ("CM16-0000001", "imr:reviewerFamily does not match what the item's citations cite"),
+        ("CM16-0000001", "imr:sidesShareFamily does not match the families the two sides cite"),
         ("CM17-0000003",
          "imr:claimsAdministratorSection does not match what the item's citations cite")}
 

@@ -40,7 +40,7 @@ import os
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from urllib.parse import quote
 
 from pyoxigraph import Literal, NamedNode, Quad, Triple
@@ -301,6 +301,20 @@ def date_literal(value: str) -> Literal:
     return Literal(text)
 
 
+def days_between(start: str | None, end: str | None) -> int | None:
+    """Days from ``start`` to ``end`` (negative when ``end`` comes first), or None unless
+    both are dates :func:`date_literal` reads.
+
+    The mapping states them as ``imr:daysToDecision`` (UR denial to IMR decision): SPARQL
+    can subtract two ``xsd:date`` values, but doing it per case at query time, and turning
+    the duration into a number, costs a join and a string function per case.
+    """
+    found = [date_literal(v) for v in (start, end) if v]
+    if len(found) < 2 or any(d.datatype != xsd("date") for d in found):
+        return None
+    return (date.fromisoformat(found[1].value) - date.fromisoformat(found[0].value)).days
+
+
 def span_iri(source: NamedNode, start: int, end: int) -> NamedNode:
     """``{source}#char={start},{end}``: characters ``start`` to ``end`` of the letter's text.
 
@@ -450,6 +464,9 @@ def record_to_quads(
     ):
         if value:
             b.add(case, imr(prop), date_literal(value))
+    days = days_between(record.ur_denial_date, record.decision_date)
+    if days is not None:
+        b.add(case, imr("daysToDecision"), _int(days))
     b.lit(case, imr("priority"), record.priority)
     b.lit(case, imr("layout"), record.layout)
     b.lit(case, imr("parserVersion"), record.parser_version)
@@ -566,6 +583,10 @@ def _item(b: _Builder, case: NamedNode, item: Item, medications: list[str]) -> N
         if guideline is not None:
             _basis(b, node, NamedNode(f"{node.value}/basis/{role}"), side, guideline,
                    f"item {item.index} {role} basis")
+    sides = [{family_iri(c.family) for c in g.citations} if g else set()
+             for g in (item.claims_admin_guideline, item.reviewer_guideline)]
+    if sides[0] and sides[1]:
+        b.add(node, imr("sidesShareFamily"), _bool(bool(sides[0] & sides[1])))
     for n, ref in enumerate(item.rationale_references, start=1):
         _reference(b, node, NamedNode(f"{node.value}/reference/{n}"), ref,
                    f"item {item.index} reference {n}")
