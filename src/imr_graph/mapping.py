@@ -576,15 +576,14 @@ def _item(b: _Builder, case: NamedNode, item: Item, medications: list[str]) -> N
     b.span(node, imr("textSpan"), item.span, f"item {item.index}")
     b.span(node, imr("rationaleSpan"), item.rationale_span, f"item {item.index} rationale",
            own_text=item.rationale)
-    for role, side, guideline in (
-        ("claims-administrator", "claimsAdministrator", item.claims_admin_guideline),
-        ("reviewer", "reviewer", item.reviewer_guideline),
-    ):
-        if guideline is not None:
-            _basis(b, node, NamedNode(f"{node.value}/basis/{role}"), side, guideline,
-                   f"item {item.index} {role} basis")
-    sides = [{family_iri(c.family) for c in g.citations} if g else set()
-             for g in (item.claims_admin_guideline, item.reviewer_guideline)]
+    sides = [
+        _basis(b, node, NamedNode(f"{node.value}/basis/{role}"), side, guideline,
+               f"item {item.index} {role} basis") if guideline is not None else set()
+        for role, side, guideline in (
+            ("claims-administrator", "claimsAdministrator", item.claims_admin_guideline),
+            ("reviewer", "reviewer", item.reviewer_guideline),
+        )
+    ]
     if sides[0] and sides[1]:
         b.add(node, imr("sidesShareFamily"), _bool(bool(sides[0] & sides[1])))
     for n, ref in enumerate(item.rationale_references, start=1):
@@ -598,9 +597,9 @@ def _contains(haystack: list[str], needle: list[str]) -> bool:
 
 
 def _basis(b: _Builder, item: NamedNode, node: NamedNode, side: str, g: Guideline,
-           what: str) -> None:
+           what: str) -> set[NamedNode]:
     """``item imr:<side>Basis node`` with its citations; ``side`` is ``reviewer`` or
-    ``claimsAdministrator``."""
+    ``claimsAdministrator``. Returns the guideline families the citations cite."""
     b.add(item, imr(f"{side}Basis"), node)
     b.add(node, A, imr("GuidelineBasis"))
     b.lit(node, imr("basisText"), g.text)
@@ -609,15 +608,18 @@ def _basis(b: _Builder, item: NamedNode, node: NamedNode, side: str, g: Guidelin
     b.add(node, imr("noEvidence"), _bool(g.no_evidence))
     b.add(node, imr("outsideMtus"), _bool(g.outside_mtus))
     b.span(node, imr("textSpan"), g.span, what, own_text=g.text)
-    for n, citation in enumerate(g.citations, start=1):
+    return {
         _citation(b, item, side, node, NamedNode(f"{node.value}/citation/{n}"), citation,
                   f"{what} citation {n}")
+        for n, citation in enumerate(g.citations, start=1)
+    }
 
 
 def _citation(b: _Builder, item: NamedNode, side: str, basis: NamedNode, node: NamedNode,
-              c: Citation, what: str) -> None:
+              c: Citation, what: str) -> NamedNode:
     """A citation of ``item``'s basis on ``side``, plus the item's shortcuts to what it
-    cites (``imr:<side>Family``/``Document``/``Section``, see the ontology)."""
+    cites (``imr:<side>Family``/``Document``/``Section``, see the ontology). Returns the
+    citation's guideline family."""
     base = b.base
     family = family_iri(c.family)
     b.add(basis, imr("citation"), node)
@@ -652,6 +654,7 @@ def _citation(b: _Builder, item: NamedNode, side: str, basis: NamedNode, node: N
         b.add(node, imr("citesSection"), sec)
         b.add(item, imr(f"{side}Section"), sec)
     b.span(node, imr("textSpan"), c.span, what, own_text=c.text)
+    return family
 
 
 def _reference(b: _Builder, item: NamedNode, node: NamedNode, r: RationaleReference,
