@@ -17,7 +17,9 @@ For each size N (``--sizes``, default 1000; 10000 takes ~10 min and 100000 hours
    more while they fit in a second (:func:`timed_runs`): p50 / p95;
 5. at the sizes in ``--rdflib-sizes`` (default: the smallest), load the same N-Quads into
    ``rdflib.Dataset`` and run the same queries with rdflib's SPARQL, in a child process
-   killed after ``--rdflib-cap`` seconds (unfinished queries are reported as capped).
+   killed after ``--rdflib-cap`` seconds (unfinished queries are reported as capped); each
+   timed rdflib run is followed by a burst of ours as long (:func:`paired_runs`, ours in a
+   process of its own), and the ratios are those of these interleaved medians.
 
 Then PDF text extraction on the real corpus: what ``imr_graph.reading`` uses (PDFium through
 pypdfium2, ``imr-graph``) versus pypdf, and plain pypdfium2 and pymupdf when a Python with them

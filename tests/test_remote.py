@@ -305,3 +305,18 @@ def test_export_and_report_through_endpoint(server: OxigraphServer, embedded: Gr
     run = runner.invoke(app, ["report", "--endpoint", server.url, "--out", str(tmp_path / "r")])
     assert run.exit_code == 0, run.output
     assert (tmp_path / "r" / "index.html").is_file()
+
+
+def test_bind_values_reaches_a_filter_in_a_nested_group() -> None:
+    from pyoxigraph import Literal, NamedNode, Quad, Store, Variable
+
+    text = ("SELECT ?s ?n WHERE { { { SELECT ?s ?l WHERE { ?s <http://e/l> ?l } } "
+            "FILTER(CONTAINS(?l, ?n)) } VALUES ?k { 1 2 } }")
+    out = bind_values(text, {"n": Literal("b")})
+    assert out.count("VALUES (?n)") == 2  # the outer WHERE and the filter's group
+    st = Store()
+    for s, label in (("a", "abc"), ("x", "xyz")):
+        st.add(Quad(NamedNode(f"http://e/{s}"), NamedNode("http://e/l"), Literal(label)))
+    rows = lambda r: sorted((x["s"].value, x["n"].value) for x in r)  # noqa: E731
+    assert rows(st.query(out)) == rows(st.query(text, substitutions={
+        Variable("n"): Literal("b")})) == [("http://e/a", "b")] * 2

@@ -129,10 +129,16 @@ def _masked(text: str) -> str:
 
 
 def bind_values(text: str, substitutions: dict[str, Any]) -> str:
-    """Put ``VALUES (?a ?b) { (t1 t2) }`` at the head of the outermost WHERE group.
+    """Put ``VALUES (?a ?b) { (t1 t2) }`` at the head of the outermost WHERE group, and of
+    every group that uses one of the variables itself.
 
-    Terms are written with pyoxigraph's N-Triples serialisation (escaped), so a value cannot
-    change the structure of the query.
+    Oxigraph's ``substitutions`` replace the variable everywhere (SEP-0007); a single VALUES
+    block at the top would be joined only after the inner groups are evaluated, so a
+    ``FILTER`` on the parameter inside a nested group (the fast form of
+    ``cases-citing-section``) would see it unbound and match nothing. The same block in
+    each group that mentions the variable gives the substitution's answer. Terms are
+    written with pyoxigraph's N-Triples serialisation (escaped), so a value cannot change
+    the structure of the query.
     """
     if not substitutions:
         return text
@@ -144,8 +150,42 @@ def bind_values(text: str, substitutions: dict[str, Any]) -> str:
         raise SyntaxError("cannot bind parameters: the query has no WHERE clause")
     names = " ".join(f"?{name}" for name in substitutions)
     terms = " ".join(str(term) for term in substitutions.values())
-    at = m.end()
-    return f"{text[:at]} VALUES ({names}) {{ ({terms}) }}\n{text[at:]}"
+    block = f" VALUES ({names}) {{ ({terms}) }}\n"
+    at = {m.end()} | _groups_using(masked, m.end(), set(substitutions))
+    out, last = [], 0
+    for i in sorted(at):
+        out += [text[last:i], block]
+        last = i
+    return "".join(out) + text[last:]
+
+
+_SUBSELECT_RE = re.compile(r"(?i)\s*SELECT\b")
+
+
+def _groups_using(masked: str, start: int, names: set[str]) -> set[int]:
+    """Offsets just after the ``{`` of each group pattern from ``start`` on that mentions
+    one of ``names`` (``?x`` or ``$x``) directly, not only in a group nested in it.
+    VALUES data blocks are not group patterns, and a sub-select's group must hold the
+    sub-select alone (its own WHERE group is a group pattern): both are skipped."""
+    found: set[int] = set()
+    stack: list[int | None] = [start]
+    i = start
+    var = re.compile(r"[?$]([A-Za-z0-9_]+)")
+    while i < len(masked) and stack:
+        c = masked[i]
+        if c == "{":
+            head = masked[max(0, i - 300):i]
+            data = re.search(r"(?i)\bVALUES\s*(\?\w+|\$\w+|\([^()]*\))\s*$", head)
+            sub = _SUBSELECT_RE.match(masked, i + 1)
+            stack.append(None if data or sub else i + 1)
+        elif c == "}":
+            stack.pop()
+        elif c in "?$" and stack[-1] is not None:
+            v = var.match(masked, i)
+            if v and v.group(1) in names:
+                found.add(stack[-1])
+        i += 1
+    return found
 
 
 def _with_prefixes(text: str) -> str:
