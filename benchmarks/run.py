@@ -77,13 +77,8 @@ def timed_runs(run: Callable[[], int], repeat: int, budget: float = 1.0,
     most ``most``), so that a fast query's median rests on enough runs. Used alike for our
     queries and for rdflib's, so the ratios compare like with like.
     """
-    rows = run()
-    times: list[float] = []
-    while len(times) < repeat or (len(times) < most and sum(times) < budget):
-        t = time.perf_counter()
-        rows = run()
-        times.append(time.perf_counter() - t)
-    return times, rows
+    run()
+    return burst_runs(run, budget, most, least=repeat)
 
 
 def paired_runs(theirs: Callable[[], int], burst: Callable[[float], tuple[list[float], int]],
@@ -110,13 +105,13 @@ def paired_runs(theirs: Callable[[], int], burst: Callable[[float], tuple[list[f
     return times, rows, our_times, our_rows
 
 
-def burst_runs(run: Callable[[], int], seconds: float,
-               most: int = 20000) -> tuple[list[float], int]:
-    """Timed runs of ``run`` until they add up to ``seconds`` (at least one, at most
-    ``most``); their times and the rows of the last."""
+def burst_runs(run: Callable[[], int], seconds: float, most: int = 20000,
+               least: int = 1) -> tuple[list[float], int]:
+    """Timed runs of ``run``: at least ``least``, then more until they add up to
+    ``seconds`` (at most ``most``); their times and the rows of the last."""
     times: list[float] = []
     rows = 0
-    while not times or (sum(times) < seconds and len(times) < most):
+    while len(times) < least or (sum(times) < seconds and len(times) < most):
         t = time.perf_counter()
         rows = run()
         times.append(time.perf_counter() - t)

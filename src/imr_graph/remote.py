@@ -160,6 +160,8 @@ def bind_values(text: str, substitutions: dict[str, Any]) -> str:
 
 
 _SUBSELECT_RE = re.compile(r"(?i)\s*SELECT\b")
+_VALUES_HEAD_RE = re.compile(r"(?i)\bVALUES\s*(\?\w+|\$\w+|\([^()]*\))\s*$")
+_VARIABLE_RE = re.compile(r"[?$]([A-Za-z0-9_]+)")
 
 
 def _groups_using(masked: str, start: int, names: set[str]) -> set[int]:
@@ -170,18 +172,16 @@ def _groups_using(masked: str, start: int, names: set[str]) -> set[int]:
     found: set[int] = set()
     stack: list[int | None] = [start]
     i = start
-    var = re.compile(r"[?$]([A-Za-z0-9_]+)")
     while i < len(masked) and stack:
         c = masked[i]
         if c == "{":
-            head = masked[max(0, i - 300):i]
-            data = re.search(r"(?i)\bVALUES\s*(\?\w+|\$\w+|\([^()]*\))\s*$", head)
+            data = _VALUES_HEAD_RE.search(masked[max(0, i - 300):i])
             sub = _SUBSELECT_RE.match(masked, i + 1)
             stack.append(None if data or sub else i + 1)
         elif c == "}":
             stack.pop()
         elif c in "?$" and stack[-1] is not None:
-            v = var.match(masked, i)
+            v = _VARIABLE_RE.match(masked, i)
             if v and v.group(1) in names:
                 found.add(stack[-1])
         i += 1
