@@ -107,7 +107,7 @@ def test_counts_in_the_store(store: GraphStore) -> None:
         ("2019", "1", "0"),
     ]
     stats = store.stats()
-    assert stats["cases"] == 12 and stats["case_graphs"] == 12
+    assert stats["cases"] == 12 and stats["case_graphs"] == 12 == store.case_count()
     assert stats["upheld"] + stats["overturned"] == 12
 
 

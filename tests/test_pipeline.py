@@ -8,10 +8,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from imr_graph.ingest import ingest
+from imr_graph.errors import InputError
+from imr_graph.ingest import LETTER_SUFFIXES, ingest, letter_files
 from imr_graph.parsing import CASE_NUMBER_RE
-from imr_graph.pipeline import PipelineStats, Progress, ingest_parallel, stored_sha256s
+from imr_graph.pipeline import PipelineStats, Progress, ingest_parallel, stored_sha256
 from imr_graph.store import GraphStore
 
 from .conftest import example_letters
@@ -91,8 +94,11 @@ def test_resume_skips_letters_already_stored(tmp_path: Path) -> None:
     with GraphStore(store) as gs:
         first = list(ingest_parallel(gs, half, jobs=2, ingest_time=WHEN))
         assert len(first) == len(half)
-        shas = stored_sha256s(gs)
-    assert shas == {hashlib.sha256(p.read_bytes()).hexdigest() for p in half}
+        assert [stored_sha256(gs, p) for p in half] == [
+            hashlib.sha256(p.read_bytes()).hexdigest() for p in half]
+        assert [stored_sha256(gs, p) for p in letters[len(half):]] == [None] * (
+            len(letters) - len(half))
+        assert stored_sha256(gs, tmp_path / "missing.txt") is None
     stats = PipelineStats()
     with GraphStore(store) as gs:
         rest = list(ingest_parallel(gs, [tmp_path / "letters"], jobs=2, resume=True,
@@ -167,3 +173,33 @@ def test_link_hook_goes_to_the_workers(tmp_path: Path) -> None:
     assert pickle.loads(pickle.dumps(hook)) is not None
     with GraphStore(tmp_path / "store") as gs:
         assert use_pipeline(gs, 2, False, hook)
+
+
+_NAMES = st.text(alphabet="aAb-_.0", min_size=1, max_size=4).filter(lambda n: n not in (".", ".."))
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(tree=st.lists(st.tuples(st.lists(_NAMES, max_size=2), _NAMES,
+                               st.sampled_from([".txt", ".PDF", ".md", ".csv", ""])),
+                     max_size=12))
+def test_letter_files_walk_lazily_in_sorted_rglob_order(
+    tmp_path_factory: pytest.TempPathFactory, tree: list[tuple[list[str], str, str]]
+) -> None:
+    root = tmp_path_factory.mktemp("tree")
+    for dirs, name, suffix in tree:
+        folder = root.joinpath(*dirs)
+        if any(p.is_file() for p in [folder, *folder.parents] if p != root and p.exists()):
+            continue  # a file already has this name
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / (name + suffix)
+        if not target.exists():
+            target.write_text("x", encoding="utf-8")
+    (root / "loop").symlink_to(root, target_is_directory=True)  # not followed, as rglob
+    expected = sorted(f for f in root.rglob("*")
+                      if f.is_file() and f.suffix.lower() in LETTER_SUFFIXES)
+    found = list(letter_files([root]))
+    if expected:
+        assert found == expected
+    else:
+        assert [type(e) for e in found] == [InputError]

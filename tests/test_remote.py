@@ -102,6 +102,7 @@ def test_ingest_through_endpoint_matches_embedded(server: OxigraphServer,
     assert [r.ok for r in results] == [True] * len(results)
     assert remote.stats() == embedded.stats()
     assert [g.value for g in remote.case_graphs()] == [g.value for g in embedded.case_graphs()]
+    assert remote.case_count() == embedded.case_count() == len(embedded.case_graphs())
     assert compare_canned(embedded, remote) >= 5
     # re-ingest: each case is replaced, not duplicated
     list(ingest(remote, [EXAMPLES], ingest_time=WHEN))

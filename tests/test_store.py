@@ -46,6 +46,7 @@ def test_default_store_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
 
 def test_one_graph_per_case_and_reingest_is_idempotent(store: GraphStore) -> None:
     assert len(store.case_graphs()) == 4
+    assert store.case_count() == 4
     before = len(store)
     for record, text in handmade_cases():
         store.replace_case(record, text)  # a new ingest time: replaced, not added

@@ -8,10 +8,11 @@ file reaches the store (each case is replaced in one transaction).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from .errors import ImrGraphError, InputError, StoreError
 from .mapping import Extra
@@ -48,23 +49,51 @@ class IngestResult:
 def letter_files(paths: Iterable[str | Path]) -> Iterator[Path | InputError]:
     """Files named, and letter files under directories (recursive, sorted).
 
-    A path that does not exist yields an :class:`InputError` in its place.
+    A path that does not exist yields an :class:`InputError` in its place. Directories are
+    walked lazily, in the order of ``sorted(directory.rglob("*"))`` (each directory's
+    entries by name, a subdirectory's files where its name falls), holding one directory
+    listing at a time: the memory used does not grow with the number of letters.
     """
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
-            found = sorted(
-                f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in LETTER_SUFFIXES
-            )
+            found = False
+            for f in _walk(p):
+                found = True
+                yield f
             if not found:
                 yield InputError("no letter files (.pdf, .txt, .md) in directory", path=p)
-            yield from found
         elif p.exists():
             yield p
         elif p.is_symlink():
             yield InputError("symbolic link to nothing (broken or looping)", path=p)
         else:
             yield InputError("no such file or directory", path=p)
+
+
+def _walk(directory: Path) -> Iterator[Path]:
+    """Letter files under ``directory``, depth first, by name; like ``rglob``, symbolic links
+    to directories are not followed, and unreadable directories and broken or looping links
+    are passed over."""
+    entries: list[tuple[str, bool]] = []
+    try:
+        with os.scandir(directory) as listing:
+            for e in listing:
+                try:
+                    if e.is_dir(follow_symlinks=False):
+                        entries.append((e.name, True))
+                    elif e.is_file() and PurePath(e.name).suffix.lower() in LETTER_SUFFIXES:
+                        entries.append((e.name, False))
+                except OSError:
+                    continue
+    except OSError:
+        return
+    for name, is_dir in sorted(entries):
+        path = directory / name
+        if is_dir:
+            yield from _walk(path)
+        else:
+            yield path
 
 
 def ingest(

@@ -5,8 +5,11 @@ record -> quads -> case graph, one :class:`~imr_graph.ingest.IngestResult` per f
 file reported and skipped), but:
 
 * reading, parsing and mapping run in worker processes (``jobs``, default one per core,
-  ``concurrent.futures.ProcessPoolExecutor``); files go out in chunks and at most
-  ``4 * jobs`` chunks are in flight, so memory does not grow with the corpus;
+  ``concurrent.futures.ProcessPoolExecutor``); files go out in chunks and a bounded number
+  of chunks is in flight;
+* memory does not grow with the corpus: the directories are walked lazily (twice: once to
+  count for the progress bar), nothing is kept per letter or per stored case, and memory
+  freed after each batch is given back to the system (:func:`release_freed_memory`);
 * results come back in input order (so two files of the same case end as a serial ingest
   would: the later one wins) and are written in batches: the quads of a batch of NEW cases
   go in with one atomic ``Store.bulk_load`` call (all or nothing: each case is still its own
@@ -14,13 +17,15 @@ file reported and skipped), but:
   replaced with :meth:`~imr_graph.store.GraphStore.replace_graph` (drop + insert, one
   transaction), as in the serial path;
 * ``resume=True`` skips files whose sha256 is already recorded in the store
-  (:func:`stored_sha256s`), so an interrupted ingest continues where it stopped;
+  (:func:`stored_sha256`: one index lookup per file), so an interrupted ingest continues
+  where it stopped;
 * :class:`Progress` prints a progress line with rate and ETA on a terminal, plain log
   lines otherwise.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import time
@@ -29,6 +34,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import islice
 from pathlib import Path
 from typing import IO
 
@@ -72,17 +78,23 @@ def use_pipeline(store: object, jobs: int | None, resume: bool, extra: Extra | N
     return True
 
 
-def stored_sha256s(store: GraphStore) -> set[str]:
-    """The sha256 of every source document already in the store (lower-case hex)."""
-    from pyoxigraph import NamedNode
+def stored_sha256(store: GraphStore, path: str | Path) -> str | None:
+    """The sha256 of the file at ``path`` when a letter with these very bytes is already in
+    the store (its source's ``imr:sha256``), else None (also when it cannot be read: the
+    worker reports that). One index lookup: nothing is held per stored letter."""
+    import hashlib
+
+    from pyoxigraph import Literal
 
     from .mapping import imr
 
-    predicate: NamedNode = imr("sha256")
-    return {
-        q.object.value.lower()
-        for q in store.store.quads_for_pattern(None, predicate, None, None)
-    }
+    try:
+        with open(path, "rb") as fh:
+            sha = hashlib.file_digest(fh, "sha256").hexdigest()
+    except OSError:
+        return None
+    found = store.store.quads_for_pattern(None, imr("sha256"), Literal(sha), None)
+    return sha if next(found, None) is not None else None
 
 
 # ------------------------------------------------------------------------------------------
@@ -105,25 +117,19 @@ class _Done:
     """The quads about shared concepts (the concepts graph), as N-Quads, one per line."""
     triples: int = 0
     error: tuple[str, str, str | None] | None = None  # (class name, message, path)
-    skipped: bool = False
 
 
-_known: frozenset[str] = frozenset()
 _base: str = ""
 _ingest_time: datetime | None = None
 _extra: Extra | None = None
 
 
-def _init_worker(
-    known: frozenset[str], base: str, ingest_time: datetime | None, extra: Extra | None
-) -> None:
-    global _known, _base, _ingest_time, _extra
-    _known, _base, _ingest_time, _extra = known, base, ingest_time, extra
+def _init_worker(base: str, ingest_time: datetime | None, extra: Extra | None) -> None:
+    global _base, _ingest_time, _extra
+    _base, _ingest_time, _extra = base, ingest_time, extra
 
 
 def _process_one(path: str) -> _Done:
-    import hashlib
-
     from pyoxigraph import RdfFormat, serialize
 
     from .mapping import case_graph_iri, concepts_graph_iri, record_to_quads
@@ -141,11 +147,6 @@ def _process_one(path: str) -> _Done:
             data = p.read_bytes()
         except OSError as exc:
             raise InputError(f"cannot read file ({exc.strerror or exc})", path=p) from exc
-        if _known and data.strip():
-            sha = hashlib.sha256(data).hexdigest()
-            if sha in _known:
-                done.sha256, done.skipped = sha, True
-                return done
         doc = document_from_bytes(data, path)
         record = parse_document(doc)
         quads = record_to_quads(record, doc.text, _base, ingest_time=_ingest_time, extra=_extra)
@@ -175,6 +176,13 @@ def _process_one(path: str) -> _Done:
 
 def _process_chunk(paths: list[str]) -> list[_Done]:
     return [_process_one(p) for p in paths]
+
+
+def _chunks(items: Iterable[str], size: int) -> Iterator[list[str]]:
+    """``items`` in lists of ``size`` (the last one shorter)."""
+    it = iter(items)
+    while part := list(islice(it, size)):
+        yield part
 
 
 def _error_of(done: _Done) -> ImrGraphError:
@@ -266,6 +274,32 @@ class PipelineStats:
     """Time spent writing to the store (the load path, without parsing)."""
 
 
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim``, or None (another C library, or not Linux)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    try:
+        return ctypes.CDLL(None).malloc_trim  # type: ignore[no-any-return]
+    except (OSError, AttributeError):
+        return None
+
+
+def release_freed_memory() -> None:
+    """Give memory the process has freed back to the operating system (glibc only).
+
+    A bulk load allocates its buffers in Oxigraph's threads and frees them; glibc keeps such
+    memory in per-thread arenas, so without this the writer's resident size creeps up batch
+    after batch (165 MiB after 20,000 letters, against 99–124 MiB with it). Well under 1 ms
+    a call.
+    """
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
 class _Writer:
     """Collects finished cases and writes new ones in batches, one atomic bulk load each.
 
@@ -342,6 +376,8 @@ class _Writer:
         finally:
             self.pending = []
             self.pending_graphs = set()
+            del data
+            release_freed_memory()
             self.stats.write_seconds += time.perf_counter() - t0
 
 
@@ -368,14 +404,32 @@ def ingest_parallel(
     """
     jobs = jobs or default_jobs()
     stats = stats if stats is not None else PipelineStats()
-    entries = list(letter_files(paths))
-    files = [str(e) for e in entries if not isinstance(e, InputError)]
-    stats.files = len(files)
+    # Two walks of the directories (about 14 µs a file): one to count, for the progress
+    # bar, one to go; no list of all files is kept.
+    paths = list(paths)
+    bad: list[InputError] = []
+    for e in letter_files(paths):
+        if isinstance(e, InputError):
+            bad.append(e)
+        else:
+            stats.files += 1
     if on_total is not None:
-        on_total(len(files))
-    bar = Progress(len(entries)) if progress is True else (progress or None)
-    known = frozenset(stored_sha256s(store)) if resume else frozenset()
+        on_total(stats.files)
+    bar = Progress(stats.files + len(bad)) if progress is True else (progress or None)
     writer = _Writer(store, stats, batch)
+
+    def files() -> Iterator[str]:
+        """The letter files to process (those stored already are counted and passed over
+        when resuming)."""
+        for e in letter_files(paths):
+            if isinstance(e, InputError):
+                continue
+            if resume and stored_sha256(store, e) is not None:
+                stats.skipped += 1
+                if bar:
+                    bar.update(skipped=True)
+                continue
+            yield str(e)
 
     held: list[IngestResult] = []
 
@@ -392,12 +446,7 @@ def ingest_parallel(
         held.clear()
         return out
 
-    def handle(done: _Done) -> IngestResult | None:
-        if done.skipped:
-            stats.skipped += 1
-            if bar:
-                bar.update(skipped=True)
-            return None
+    def handle(done: _Done) -> list[IngestResult]:
         result = IngestResult(path=done.path)
         if done.error is not None:
             result.error = _error_of(done)
@@ -413,48 +462,40 @@ def ingest_parallel(
                 result.items, result.triples = done.items, done.triples
         if bar:
             bar.update(ok=result.ok)
-        return result
+        return release(result)
 
     try:
-        for e in entries:
-            if isinstance(e, InputError):
-                if bar:
-                    bar.update(ok=False)
-                yield IngestResult(path=e.path or "", error=e)
-        if jobs <= 1 or len(files) < SERIAL_BELOW:
-            _init_worker(known, store.base, ingest_time, extra)
+        for e in bad:
+            if bar:
+                bar.update(ok=False)
+            yield IngestResult(path=e.path or "", error=e)
+        if jobs <= 1 or stats.files < SERIAL_BELOW:
+            _init_worker(store.base, ingest_time, extra)
             try:
-                for path in files:
-                    r = handle(_process_one(path))
-                    if r is not None:
-                        yield from release(r)
+                for path in files():
+                    yield from handle(_process_one(path))
             finally:
-                _init_worker(frozenset(), "", None, None)
+                _init_worker("", None, None)
         else:
-            chunk = max(1, min(chunk, len(files) // (8 * jobs)))
-            chunks = (files[i : i + chunk] for i in range(0, len(files), chunk))
+            chunk = max(1, min(chunk, stats.files // (8 * jobs)))
             # Enough chunks in flight that the workers keep going while a batch is written
             # (a bulk load of 256 cases takes about as long as parsing 350 letters here).
             ahead = max(4 * jobs, 2 * batch // chunk + 1)
             with ProcessPoolExecutor(
                 max_workers=jobs,
                 initializer=_init_worker,
-                initargs=(known, store.base, ingest_time, extra),
+                initargs=(store.base, ingest_time, extra),
             ) as pool:
                 inflight: deque[Future[list[_Done]]] = deque()
                 try:
-                    for part in chunks:
+                    for part in _chunks(files(), chunk):
                         inflight.append(pool.submit(_process_chunk, part))
                         while len(inflight) >= ahead:
                             for done in inflight.popleft().result():
-                                r = handle(done)
-                                if r is not None:
-                                    yield from release(r)
+                                yield from handle(done)
                     while inflight:
                         for done in inflight.popleft().result():
-                            r = handle(done)
-                            if r is not None:
-                                yield from release(r)
+                            yield from handle(done)
                 finally:
                     for f in inflight:
                         f.cancel()

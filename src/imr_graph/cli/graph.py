@@ -172,7 +172,7 @@ def ingest(
                 from ..linking import relink
 
                 relink(gs)
-            total = len(gs.case_graphs())  # counting triples would take seconds on a big store
+            total = gs.case_count()  # counting triples would take seconds on a big store
             where = gs.path
     except ImrGraphError as exc:
         fail(exc)
