@@ -61,7 +61,6 @@ from .mapping import (
     resolve_base,
 )
 from .store import (
-    CASE_COUNT_QUERY,
     DUMP_FORMATS,
     STATS_QUERIES,
     CaseStore,
@@ -411,9 +410,6 @@ class RemoteStore(CaseStore):
     def _count(self, text: str) -> int:
         rows = self._select(text)
         return int(rows[0]["n"].value) if rows and rows[0]["n"] is not None else 0
-
-    def case_count(self) -> int:
-        return self._count(CASE_COUNT_QUERY)
 
     def named_graphs(self) -> list[NamedNode]:
         """All named graphs holding triples, sorted by IRI."""

@@ -195,6 +195,10 @@ class CaseStore:
         typed case node each one has (:data:`CASE_COUNT_QUERY`): one index scan, without
         reading every graph's name (on a 200k store 0.2 s and 14 MiB, against 2.2 s and
         157 MiB for ``len(case_graphs())``)."""
+        return self._count(CASE_COUNT_QUERY)
+
+    def _count(self, text: str) -> int:
+        """The ``?n`` of a one-row ``SELECT (COUNT(…) AS ?n)`` query (0 when unbound)."""
         raise NotImplementedError
 
     def only_case_graphs(self, graphs: list[NamedNode]) -> list[NamedNode]:
@@ -478,16 +482,13 @@ class GraphStore(CaseStore):
             kwargs["default_graph"] = kwargs["named_graphs"] = self.query_graphs(graph)
         return self.store.query(text, **kwargs)
 
-    def case_count(self) -> int:
-        rows = list(self.query(CASE_COUNT_QUERY))  # type: ignore[arg-type]
-        return int(rows[0]["n"].value) if rows else 0
+    def _count(self, text: str) -> int:
+        rows = list(self.query(text))  # type: ignore[arg-type]
+        return int(rows[0]["n"].value) if rows and rows[0]["n"] is not None else 0
 
     def stats(self) -> dict[str, int]:
         """Counts: cases, items by outcome, shared concepts, graphs and triples."""
-        out: dict[str, int] = {}
-        for name, text in STATS_QUERIES.items():
-            rows = list(self.query(text))  # type: ignore[arg-type]
-            out[name] = int(rows[0]["n"].value) if rows else 0
+        out: dict[str, int] = {name: self._count(text) for name, text in STATS_QUERIES.items()}
         out["case_graphs"] = len(self.case_graphs())
         out["concept_triples"] = self.graph_size(self.concepts_graph)
         out["vocabulary_triples"] = self.graph_size(self.vocabulary_graph)
