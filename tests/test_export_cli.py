@@ -157,3 +157,72 @@ def test_report_html_escapes_and_handles_empty() -> None:
         {"service": "<x> & y", "items": 2, "upheld": 1, "overturned": 1, "cases": 2}]})
     assert "&lt;x&gt; &amp; y" in page and "<x>" not in page
     assert page.count('class="empty"') == len(CHARTS) - 1 + 1  # other charts + partial
+
+
+def test_viewer_types_labels_and_layers(store_path: Path) -> None:
+    """Untyped nodes take their type from the ontology (named individuals) or from the range
+    of the property pointing at them; provenance is its own layer; labels are words."""
+    from imr_graph.store import GraphStore
+
+    with GraphStore(store_path, read_only=True) as gs:
+        whole = project(gs.iter_quads())
+        key = example_records()[0].case_key
+        case = project(gs.iter_quads(gs.resolve_graph(key)))
+    data = viewer_data(whole)
+    by_label = {(n["type"], n["label"]) for n in data["nodes"]}
+    assert ("Outcome", "Upheld") in by_label and ("GuidelineFamily", "MTUS") in by_label
+    assert not [n for n in data["nodes"] if n["type"] == "Resource"]
+    layers = {n["type"]: n["layer"] for n in data["nodes"]}
+    assert layers["IngestActivity"] == layers["Citation"] == layers["SourceDocument"] == "provenance"
+    assert layers["WorkersCompCase"] == layers["Service"] == layers["Diagnosis"] == "domain"
+    type_names = {t["name"]: t["label"] for t in data["types"]}
+    assert type_names["WorkersCompCase"] == "workers' compensation case"
+    # one case's graph: shared concepts are untyped there; the property's range names them
+    case_types = {n["label"]: n["type"] for n in viewer_data(case)["nodes"]}
+    record = example_records()[0]
+    assert all(case_types[" ".join(d.split()).lower()] == "Diagnosis" for d in record.diagnoses)
+    assert not [t for t in case_types.values() if t == "Resource"]
+
+
+def test_viewer_items_facets_and_overview(store_path: Path) -> None:
+    from imr_graph.store import GraphStore
+
+    with GraphStore(store_path, read_only=True) as gs:
+        graph = project(gs.iter_quads())
+    records = example_records()
+    data = viewer_data(graph)
+    items = [i for r in records for i in r.items]
+    assert len(data["items"]) == len(items)
+    assert sorted(data["facets"]["outcome"]) == sorted({i.outcome for i in items})
+    years = {r.decision_date[:4] for r in records if r.decision_date}
+    assert set(data["facets"]["year"]) == years
+    assert data["facets"]["system"] == ["workers' compensation case"]
+    assert set(data["facets"]["family"]) <= {"MTUS", "ODG", "ACOEM", "other"}
+    for row in data["items"]:
+        node = data["nodes"][row[0]]
+        assert node["item"] is not None and data["nodes"][row[1]]["type"] == "WorkersCompCase"
+        assert data["facets"]["outcome"][row[2]] == node["outcome"]
+        concepts = {data["concepts"][c][1] for c in row[7]}
+        assert {"Service", "Diagnosis"} <= concepts
+    small = viewer_data(graph, detail_limit=10)
+    assert small["mode"] == "overview" and small["nodes"] == [] and small["edges"] == []
+    assert small["items"] == [[-1, -1, *row[2:]] for row in data["items"]]
+
+
+def test_viewer_html_inlines_pinned_libraries(store_path: Path) -> None:
+    from imr_graph.store import GraphStore
+    from imr_graph.viewer import vendored_scripts
+
+    with GraphStore(store_path, read_only=True) as gs:
+        page = viewer_html(project(gs.iter_quads()))
+    libs = vendored_scripts()
+    assert [name for name, _, _ in libs] == ["cytoscape", "layout-base", "cose-base",
+                                             "cytoscape-fcose"]
+    for name, version, text in libs:
+        assert f"/* {name} {version}, MIT licence" in page
+        assert text[:200] in page
+        assert (Path(__import__("imr_graph").__file__).parent / "data" / "vendor"
+                / f"{name}.LICENSE").is_file()
+    assert "default-src 'none'" in page
+    assert not re.search(r"<script[^>]+src=|<link[^>]+href=", page)
+    assert page.count("<script") == page.count("</script>") == len(libs) + 2

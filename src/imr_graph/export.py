@@ -75,15 +75,17 @@ RESERVED_NODE_ATTRS = frozenset(
     {"id", "iri", "type", "types", "label", "start", "end", "viz", "pid", "spells"}
 )
 
-#: Formats :func:`render` writes, and the default ``--max-nodes`` for each. Formats that a
-#: program draws on screen (html, dot) get a small limit; data formats a large one.
+#: Formats :func:`render` writes, and the default ``--max-nodes`` for each (0: no limit).
+#: DOT, drawn node by node, gets a small limit; data formats a large one; the HTML viewer
+#: none, since it aggregates a large graph instead of drawing every node
+#: (:data:`imr_graph.viewer.DETAIL_LIMIT`).
 FORMATS: dict[str, int] = {
     "graphml": 100_000,
     "gexf": 100_000,
     "json": 100_000,
     "cytoscape": 20_000,
     "dot": 3_000,
-    "html": 3_000,
+    "html": 0,
 }
 
 _INT_TYPES = {

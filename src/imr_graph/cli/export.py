@@ -64,7 +64,8 @@ def export_cmd(
     max_nodes: Annotated[
         int | None,
         typer.Option("--max-nodes", help="Refuse graphs with more nodes (0: no limit; default "
-                     "3000 for html/dot, 20000 for cytoscape, 100000 otherwise).",
+                     "3000 for dot, 20000 for cytoscape, none for html, which "
+                     "aggregates large graphs, 100000 otherwise).",
                      show_default=False),
     ] = None,
     keep_spans: Annotated[

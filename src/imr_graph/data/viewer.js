@@ -1,327 +1,413 @@
-/* imr-graph offline graph viewer. Hand-written vanilla JavaScript + SVG, no dependencies,
- * no network. Reads the graph from <script id="graph-data" type="application/json">,
- * lays it out with a grid-accelerated Fruchterman-Reingold force layout, and offers
- * pan/zoom, search, a type legend (click to hide a type) and a property panel.
- * Part of imr-graph (MIT licence). */
+/* imr-graph offline graph viewer (part of imr-graph, MIT licence).
+ * Reads the JSON of the page's "graph-data" script element (imr_graph/viewer.py) and draws it
+ * with Cytoscape.js and the fcose layout, both inlined in the page before this script.
+ * Two views: "detail" (every node; provenance behind a toggle) and "overview" (items
+ * aggregated into concepts and outcomes, counts as weighted edges). Filters act on the
+ * disputed items (outcome, service kind, guideline family, year, system). */
 (function () {
-  "use strict";
-  var SVGNS = "http://www.w3.org/2000/svg";
-  var data = JSON.parse(document.getElementById("graph-data").textContent);
-  var nodes = data.nodes, edges = data.edges, N = nodes.length;
-  var colours = {};
-  data.types.forEach(function (t) { colours[t.name] = t.colour; });
+  'use strict';
+  const DATA = JSON.parse(document.getElementById('graph-data').textContent);
+  const $ = (id) => document.getElementById(id);
+  const OUT = DATA.outcomeColours;
+  const TYPES = {};
+  DATA.types.forEach((t) => { TYPES[t.name] = t; });
+  const FACETS = ['outcome', 'kind', 'family', 'year', 'system'];
+  const FACET_NAMES = { outcome: 'outcome', kind: 'service kind', family: 'guideline family', year: 'year', system: 'system' };
+  const ROW = { node: 0, kase: 1, outcome: 2, kind: 3, family: 4, year: 5, system: 6, concepts: 7 };
+  const state = { provenance: false, hidden: new Set(), filters: {}, view: DATA.mode, query: '' };
+  FACETS.forEach((f) => { state.filters[f] = -1; });
 
-  // ---- adjacency -------------------------------------------------------------------------
-  var out = nodes.map(function () { return []; });
-  var inc = nodes.map(function () { return []; });
-  edges.forEach(function (e, i) { out[e.s].push(i); inc[e.t].push(i); });
-  var degree = nodes.map(function (_, i) { return out[i].length + inc[i].length; });
+  const nodes = DATA.nodes;
+  const N = nodes.length;
+  const outAdj = nodes.map(() => []);
+  const inAdj = nodes.map(() => []);
+  DATA.edges.forEach((e, i) => { outAdj[e.s].push(i); inAdj[e.t].push(i); });
+  const itemOrCase = new Uint8Array(N);
+  DATA.items.forEach((r) => { if (r[ROW.node] >= 0) itemOrCase[r[ROW.node]] = 1; if (r[ROW.kase] >= 0) itemOrCase[r[ROW.kase]] = 1; });
+  nodes.forEach((n, i) => { if (n.case) itemOrCase[i] = 1; });
 
-  // ---- layout ----------------------------------------------------------------------------
-  var K = 40;                                   // ideal edge length
-  var X = new Float64Array(N), Y = new Float64Array(N);
-  var seed = 12345;
-  function rand() {                             // deterministic (mulberry32)
-    seed |= 0; seed = (seed + 0x6D2B79F5) | 0;
-    var t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  function esc(s) { return String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c])); }
+  function colourOf(type) { return (TYPES[type] || { colour: '#999' }).colour; }
+  function typeLabel(type) { return (TYPES[type] || { label: type }).label; }
+  function display(label, code) {
+    const text = code && label.indexOf(code) < 0 ? code + ' ' + label : label;
+    return text.length > 48 ? text.slice(0, 47) + '\u2026' : text;
   }
-  var R0 = K * Math.sqrt(N + 1);
-  for (var i = 0; i < N; i++) {
-    var a = rand() * 2 * Math.PI, r = R0 * Math.sqrt(rand());
-    X[i] = r * Math.cos(a); Y[i] = r * Math.sin(a);
-  }
-  var DX = new Float64Array(N), DY = new Float64Array(N);
-  var ITER = N > 1500 ? 180 : 300, iter = 0;
-
-  function step() {
-    var temp = R0 * 0.1 * (1 - iter / ITER) + 0.5;
-    var cell = 2 * K, grid = new Map(), k2 = K * K, i, j;
-    DX.fill(0); DY.fill(0);
-    for (i = 0; i < N; i++) {
-      var key = Math.floor(X[i] / cell) + "," + Math.floor(Y[i] / cell);
-      var bucket = grid.get(key);
-      if (bucket) bucket.push(i); else grid.set(key, [i]);
-    }
-    for (i = 0; i < N; i++) {                   // repulsion from nearby nodes
-      var cx = Math.floor(X[i] / cell), cy = Math.floor(Y[i] / cell);
-      for (var gx = cx - 1; gx <= cx + 1; gx++) {
-        for (var gy = cy - 1; gy <= cy + 1; gy++) {
-          var b = grid.get(gx + "," + gy);
-          if (!b) continue;
-          for (var q = 0; q < b.length; q++) {
-            j = b[q];
-            if (j <= i) continue;
-            var dx = X[i] - X[j], dy = Y[i] - Y[j], d2 = dx * dx + dy * dy;
-            if (d2 < 0.01) { dx = rand() - 0.5; dy = rand() - 0.5; d2 = dx * dx + dy * dy; }
-            if (d2 > cell * cell) continue;
-            var f = k2 / d2;
-            DX[i] += dx * f; DY[i] += dy * f; DX[j] -= dx * f; DY[j] -= dy * f;
-          }
-        }
-      }
-    }
-    for (var e = 0; e < edges.length; e++) {    // springs
-      var s = edges[e].s, t = edges[e].t;
-      if (s === t) continue;
-      var ex = X[s] - X[t], ey = Y[s] - Y[t], d = Math.sqrt(ex * ex + ey * ey) + 0.01;
-      var fa = d / K / Math.max(1, Math.sqrt(Math.min(degree[s], degree[t])));
-      DX[s] -= ex * fa; DY[s] -= ey * fa; DX[t] += ex * fa; DY[t] += ey * fa;
-    }
-    for (i = 0; i < N; i++) {                   // gravity + capped move
-      DX[i] -= X[i] * 0.02; DY[i] -= Y[i] * 0.02;
-      var len = Math.sqrt(DX[i] * DX[i] + DY[i] * DY[i]);
-      if (len > 0) {
-        var m = Math.min(len, temp) / len;
-        X[i] += DX[i] * m; Y[i] += DY[i] * m;
-      }
-    }
-    iter++;
+  function filtering() { return FACETS.some((f) => state.filters[f] >= 0); }
+  function itemPasses(r) {
+    const f = state.filters;
+    if (f.outcome >= 0 && r[ROW.outcome] !== f.outcome) return false;
+    if (f.kind >= 0 && r[ROW.kind].indexOf(f.kind) < 0) return false;
+    if (f.family >= 0 && r[ROW.family].indexOf(f.family) < 0) return false;
+    if (f.year >= 0 && r[ROW.year] !== f.year) return false;
+    if (f.system >= 0 && r[ROW.system] !== f.system) return false;
+    return true;
   }
 
-  // ---- SVG ---------------------------------------------------------------------------------
-  function el(name, attrs, parent) {
-    var x = document.createElementNS(SVGNS, name);
-    for (var k in attrs) x.setAttribute(k, attrs[k]);
-    if (parent) parent.appendChild(x);
-    return x;
-  }
-  var svg = document.getElementById("canvas");
-  var viewport = el("g", { id: "viewport" }, svg);
-  var gEdges = el("g", { id: "edges" }, viewport);
-  var gNodes = el("g", { id: "nodes" }, viewport);
-  var gLabels = el("g", { id: "labels" }, viewport);
-  var edgeEls = edges.map(function (e) {
-    var line = el("line", { "class": "edge" + (e.outcome ? " outcome" : "") }, gEdges);
-    if (e.outcome) line.style.stroke = data.outcomeColours[e.outcome];
-    return line;
-  });
-  var nodeEls = nodes.map(function (n, i) {
-    var c = el("circle", {
-      "class": "node", r: (4 + Math.min(10, Math.sqrt(degree[i]))).toFixed(1),
-      fill: colours[n.type] || "#999", "data-i": i
-    }, gNodes);
-    var title = el("title", {}, c);
-    title.textContent = n.label + " (" + n.type + ")";
-    return c;
-  });
-  var showAllLabels = N <= 150;
-  var labelEls = nodes.map(function (n) {
-    var t = el("text", { "class": "label" }, gLabels);
-    t.textContent = n.label.length > 42 ? n.label.slice(0, 41) + "\u2026" : n.label;
-    return t;
-  });
-  var labelsBox = document.getElementById("labels-toggle");
-  labelsBox.checked = showAllLabels;
-  function applyLabels() {
-    gLabels.style.display = labelsBox.checked ? "" : "none";
-  }
-  labelsBox.addEventListener("change", applyLabels);
-  applyLabels();
+  // ------------------------------------------------------------------ styles
+  const style = [
+    { selector: 'node', style: {
+      'background-color': 'data(colour)', 'label': 'data(display)', 'font-size': 'data(font)',
+      'width': 'data(size)', 'height': 'data(size)', 'color': '#222',
+      'text-valign': 'bottom', 'text-halign': 'center', 'text-margin-y': 2,
+      'text-wrap': 'wrap', 'text-max-width': 150, 'min-zoomed-font-size': 6,
+      'text-outline-color': '#fff', 'text-outline-width': 2, 'border-width': 1, 'border-color': '#fff' } },
+    { selector: 'node[kind = "outcome"]', style: { 'shape': 'round-rectangle', 'font-weight': 'bold' } },
+    { selector: 'node[kind = "case"]', style: { 'shape': 'diamond' } },
+    { selector: 'node[kind = "item"]', style: { 'shape': 'round-triangle' } },
+    { selector: 'edge', style: {
+      'width': 'data(width)', 'line-color': 'data(colour)', 'curve-style': 'bezier',
+      'target-arrow-shape': 'triangle', 'target-arrow-color': 'data(colour)', 'arrow-scale': 0.6,
+      'opacity': 0.75, 'label': '', 'font-size': 8 } },
+    { selector: 'edge[?outcome]', style: { 'opacity': 0.95 } },
+    { selector: '.hidden', style: { 'display': 'none' } },
+    { selector: '.faded', style: { 'opacity': 0.08, 'text-opacity': 0 } },
+    { selector: 'node.focus', style: { 'border-width': 4, 'border-color': '#000' } },
+    { selector: 'edge.near', style: { 'label': 'data(label)', 'text-rotation': 'autorotate', 'text-outline-color': '#fff', 'text-outline-width': 2 } },
+    { selector: 'node.match', style: { 'border-width': 4, 'border-color': '#111', 'font-weight': 'bold' } },
+  ];
+  const cy = cytoscape({ container: $('cy'), style: style, wheelSensitivity: 0.3, minZoom: 0.02, maxZoom: 6 });
 
-  function draw() {
-    for (var e = 0; e < edges.length; e++) {
-      var l = edgeEls[e], s = edges[e].s, t = edges[e].t;
-      l.setAttribute("x1", X[s].toFixed(1)); l.setAttribute("y1", Y[s].toFixed(1));
-      l.setAttribute("x2", X[t].toFixed(1)); l.setAttribute("y2", Y[t].toFixed(1));
-    }
-    for (var i = 0; i < N; i++) {
-      nodeEls[i].setAttribute("cx", X[i].toFixed(1)); nodeEls[i].setAttribute("cy", Y[i].toFixed(1));
-      labelEls[i].setAttribute("x", (X[i] + 8).toFixed(1));
-      labelEls[i].setAttribute("y", (Y[i] + 3).toFixed(1));
-    }
+  // ------------------------------------------------------------------ detail view
+  function detailElements() {
+    const degree = nodes.map((_, i) => outAdj[i].length + inAdj[i].length);
+    const els = nodes.map((n, i) => ({ group: 'nodes', data: {
+      id: 'n' + i, i: i, display: display(n.label, n.code), colour: n.hub && n.outcome ? OUT[n.outcome] : colourOf(n.type), type: n.type,
+      kind: n.item !== undefined ? 'item' : n.case ? 'case' : (n.outcome && n.hub) ? 'outcome' : 'node',
+      size: Math.min(60, 14 + 4 * Math.sqrt(degree[i])), font: n.case || n.item !== undefined || (n.hub && n.outcome) ? 12 : 10 } }));
+    DATA.edges.forEach((e, i) => els.push({ group: 'edges', data: {
+      id: 'e' + i, source: 'n' + e.s, target: 'n' + e.t, label: e.label, outcome: e.outcome || '',
+      colour: e.outcome ? OUT[e.outcome] : '#bbb', width: e.outcome ? 2.5 : 1 } }));
+    return els;
   }
 
-  // ---- pan & zoom --------------------------------------------------------------------------
-  var view = { x: 0, y: 0, k: 1 }, userMoved = false;
-  function applyView() {
-    viewport.setAttribute("transform",
-      "translate(" + view.x.toFixed(1) + "," + view.y.toFixed(1) + ") scale(" + view.k.toFixed(4) + ")");
-  }
-  function fit() {
-    if (!N) return;
-    var minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
-    for (var i = 0; i < N; i++) {
-      minX = Math.min(minX, X[i]); maxX = Math.max(maxX, X[i]);
-      minY = Math.min(minY, Y[i]); maxY = Math.max(maxY, Y[i]);
-    }
-    var w = svg.clientWidth || 800, h = svg.clientHeight || 600, pad = 60;
-    view.k = Math.min(1.5, Math.min(w / (maxX - minX + pad * 2), h / (maxY - minY + pad * 2)));
-    view.x = w / 2 - view.k * (minX + maxX) / 2;
-    view.y = h / 2 - view.k * (minY + maxY) / 2;
-    applyView();
-  }
-  function centreOn(i) {
-    var w = svg.clientWidth || 800, h = svg.clientHeight || 600;
-    view.k = Math.max(view.k, 1.5);
-    view.x = w / 2 - view.k * X[i]; view.y = h / 2 - view.k * Y[i];
-    userMoved = true; applyView();
-  }
-  svg.addEventListener("wheel", function (ev) {
-    ev.preventDefault();
-    var rect = svg.getBoundingClientRect(), mx = ev.clientX - rect.left, my = ev.clientY - rect.top;
-    var f = Math.exp(-ev.deltaY * 0.0015), k = Math.max(0.02, Math.min(20, view.k * f));
-    view.x = mx - (mx - view.x) * (k / view.k); view.y = my - (my - view.y) * (k / view.k);
-    view.k = k; userMoved = true; applyView();
-  }, { passive: false });
-  var drag = null;
-  svg.addEventListener("mousedown", function (ev) {
-    drag = { x: ev.clientX, y: ev.clientY, vx: view.x, vy: view.y, moved: false };
-  });
-  window.addEventListener("mousemove", function (ev) {
-    if (!drag) return;
-    var dx = ev.clientX - drag.x, dy = ev.clientY - drag.y;
-    if (Math.abs(dx) + Math.abs(dy) > 3) { drag.moved = true; userMoved = true; }
-    view.x = drag.vx + dx; view.y = drag.vy + dy; applyView();
-  });
-  window.addEventListener("mouseup", function () { setTimeout(function () { drag = null; }, 0); });
-  document.getElementById("fit").addEventListener("click", function () { userMoved = false; fit(); });
-
-  // ---- selection & property panel ---------------------------------------------------------
-  var panel = document.getElementById("panel");
-  var selected = -1;
-  function text(tag, content, cls) {
-    var x = document.createElement(tag);
-    x.textContent = content;
-    if (cls) x.className = cls;
-    return x;
-  }
-  function nodeLink(j) {
-    var a = text("a", nodes[j].label);
-    a.href = "#";
-    a.title = nodes[j].type + ": " + nodes[j].id;
-    a.addEventListener("click", function (ev) { ev.preventDefault(); select(j, true); });
-    return a;
-  }
-  function select(i, centre) {
-    if (selected >= 0) nodeEls[selected].classList.remove("selected");
-    selected = i;
-    panel.textContent = "";
-    if (i < 0) { panel.appendChild(text("p", "Click a node to see its properties.", "hint")); return; }
-    var n = nodes[i];
-    nodeEls[i].classList.add("selected");
-    panel.appendChild(text("h2", n.label));
-    var badge = text("span", n.type, "badge");
-    badge.style.background = colours[n.type] || "#999";
-    panel.appendChild(badge);
-    if (n.outcome) {
-      var ob = text("span", n.outcome, "badge");
-      ob.style.background = data.outcomeColours[n.outcome];
-      panel.appendChild(ob);
-    }
-    if (n.source) {
-      var p = document.createElement("p");
-      var a = text("a", "Open the source letter", "source");
-      a.href = n.source; a.target = "_blank"; a.rel = "noopener";
-      a.title = n.source;
-      p.appendChild(a); panel.appendChild(p);
-    }
-    var table = document.createElement("table");
-    Object.keys(n.attrs).forEach(function (key) {
-      var tr = document.createElement("tr");
-      tr.appendChild(text("th", key));
-      tr.appendChild(text("td", String(n.attrs[key])));
-      table.appendChild(tr);
+  function detailVisible() {
+    const layerOk = (i) => (state.provenance || nodes[i].layer === 'domain') && !state.hidden.has(nodes[i].type);
+    const vis = new Uint8Array(N);
+    if (!filtering()) { for (let i = 0; i < N; i++) vis[i] = layerOk(i) ? 1 : 0; return vis; }
+    const reach = new Uint8Array(N);
+    const queue = [];
+    const f = state.filters;
+    DATA.items.forEach((r) => {
+      if (!itemPasses(r)) return;
+      [r[ROW.node], r[ROW.kase]].forEach((i) => { if (i >= 0 && !reach[i]) { reach[i] = 1; queue.push(i); } });
     });
-    panel.appendChild(table);
-    function rel(list, dir) {
-      if (!list.length) return;
-      panel.appendChild(text("h3", (dir === "out" ? "Links to" : "Linked from") + " (" + list.length + ")"));
-      var ul = document.createElement("ul");
-      list.slice(0, 200).forEach(function (ei) {
-        var e = edges[ei], li = document.createElement("li");
-        li.appendChild(text("span", e.label + " ", "pred"));
-        li.appendChild(nodeLink(dir === "out" ? e.t : e.s));
-        ul.appendChild(li);
+    if (f.outcome < 0 && f.kind < 0 && f.family < 0) {  // cases without items
+      nodes.forEach((n, i) => {
+        if (n.case && !reach[i] && !DATA.items.some((r) => r[ROW.kase] === i) &&
+            (f.year < 0 || n.case[0] === f.year) && (f.system < 0 || n.case[1] === f.system)) { reach[i] = 1; queue.push(i); }
       });
-      if (list.length > 200) ul.appendChild(text("li", "\u2026 " + (list.length - 200) + " more"));
-      panel.appendChild(ul);
     }
-    rel(out[i], "out"); rel(inc[i], "in");
-    if (centre) centreOn(i);
+    while (queue.length) {
+      const i = queue.pop();
+      const next = outAdj[i].map((e) => DATA.edges[e].t);
+      if (!nodes[i].hub) inAdj[i].forEach((e) => next.push(DATA.edges[e].s));
+      next.forEach((j) => { if (!reach[j] && !itemOrCase[j]) { reach[j] = 1; queue.push(j); } });
+    }
+    for (let i = 0; i < N; i++) vis[i] = reach[i] && layerOk(i) ? 1 : 0;
+    return vis;
   }
-  gNodes.addEventListener("click", function (ev) {
-    if (drag && drag.moved) return;
-    var i = ev.target.getAttribute && ev.target.getAttribute("data-i");
-    if (i !== null && i !== undefined) select(+i, false);
-  });
 
-  // ---- search ----------------------------------------------------------------------------
-  var search = document.getElementById("search"), count = document.getElementById("match-count");
-  var matches = [];
-  function runSearch(q) {
-    q = q.trim().toLowerCase();
-    matches = [];
-    nodeEls.forEach(function (c, i) {
-      var hit = q && (nodes[i].label.toLowerCase().indexOf(q) >= 0 ||
-                      nodes[i].id.toLowerCase().indexOf(q) >= 0);
-      c.classList.toggle("match", !!hit);
-      labelEls[i].classList.toggle("match", !!hit);
-      if (hit) matches.push(i);
+  // ------------------------------------------------------------------ overview
+  let overview = null;  // {concepts: Map id -> {count, by outcome}, pairs}
+  function overviewElements() {
+    const rows = DATA.items.filter(itemPasses);
+    const count = new Map();
+    const byOutcome = new Map();
+    rows.forEach((r) => r[ROW.concepts].forEach((c) => {
+      count.set(c, (count.get(c) || 0) + 1);
+      if (!byOutcome.has(c)) byOutcome.set(c, {});
+      const o = byOutcome.get(c); o[r[ROW.outcome]] = (o[r[ROW.outcome]] || 0) + 1;
+    }));
+    const byType = new Map();
+    count.forEach((n, c) => {
+      const type = DATA.concepts[c][1];
+      if (state.hidden.has(type) || (!state.provenance && TYPES[type] && TYPES[type].layer !== 'domain')) return;
+      if (!byType.has(type)) byType.set(type, []);
+      byType.get(type).push(c);
     });
-    svg.classList.toggle("searching", !!q);
-    count.textContent = q ? matches.length + " match" + (matches.length === 1 ? "" : "es") : "";
-    return matches.length;
+    const perType = Math.max(5, Math.floor(90 / Math.max(1, byType.size)));
+    const kept = new Set();
+    byType.forEach((list) => list.sort((a, b) => count.get(b) - count.get(a)).slice(0, perType).forEach((c) => kept.add(c)));
+    const maxCount = Math.max(1, ...[...kept].map((c) => count.get(c)));
+    const els = [];
+    const outcomeTotals = {};
+    rows.forEach((r) => { outcomeTotals[r[ROW.outcome]] = (outcomeTotals[r[ROW.outcome]] || 0) + 1; });
+    Object.keys(outcomeTotals).forEach((o) => {
+      const name = DATA.facets.outcome[o];
+      els.push({ group: 'nodes', data: { id: 'o' + o, display: name + ' (' + outcomeTotals[o] + ')', colour: OUT[name] || '#777',
+        kind: 'outcome', size: 60, font: 16, type: 'Outcome', outcomeName: name, count: outcomeTotals[o] } });
+    });
+    kept.forEach((c) => {
+      const [label, type, code] = DATA.concepts[c];
+      els.push({ group: 'nodes', data: { id: 'c' + c, c: c, display: display(label, code) + ' (' + count.get(c) + ')', colour: colourOf(type),
+        kind: 'concept', type: type, size: 12 + 40 * Math.sqrt(count.get(c) / maxCount), font: 13, count: count.get(c) } });
+      const o = byOutcome.get(c);
+      Object.keys(o).forEach((k) => {
+        const name = DATA.facets.outcome[k];
+        els.push({ group: 'edges', data: { id: 'w' + c + '-' + k, source: 'c' + c, target: 'o' + k, label: o[k] + ' ' + name,
+          outcome: name, weight: o[k], colour: OUT[name] || '#999', width: 1 + 7 * Math.sqrt(o[k] / maxCount) } });
+      });
+    });
+    const pairs = new Map();
+    rows.forEach((r) => {
+      const cs = r[ROW.concepts].filter((c) => kept.has(c));
+      for (let a = 0; a < cs.length; a++) for (let b = a + 1; b < cs.length; b++) {
+        if (DATA.concepts[cs[a]][1] === DATA.concepts[cs[b]][1]) continue;
+        const key = cs[a] + ',' + cs[b];
+        pairs.set(key, (pairs.get(key) || 0) + 1);
+      }
+    });
+    const top = [...pairs.entries()].sort((x, y) => y[1] - x[1]).slice(0, 80);
+    const maxPair = Math.max(1, ...top.map((p) => p[1]));
+    top.forEach(([key, w]) => {
+      const [a, b] = key.split(',');
+      els.push({ group: 'edges', data: { id: 'p' + key, source: 'c' + a, target: 'c' + b, label: w + ' items', weight: w,
+        outcome: '', colour: '#9aa', width: 0.5 + 5 * Math.sqrt(w / maxPair) } });
+    });
+    overview = { count: count, byOutcome: byOutcome, rows: rows.length };
+    return els;
   }
-  search.addEventListener("input", function () { runSearch(search.value); });
-  search.addEventListener("keydown", function (ev) {
-    if (ev.key === "Enter" && matches.length) select(matches[0], true);
-  });
 
-  // ---- legend (click a type to hide it) ----------------------------------------------------
-  var hidden = {};
-  function applyHidden() {
-    nodeEls.forEach(function (c, i) {
-      var h = !!hidden[nodes[i].type];
-      c.style.display = h ? "none" : ""; labelEls[i].style.display = h ? "none" : "";
+  // ------------------------------------------------------------------ drawing
+  function layout() {
+    document.body.setAttribute('data-ready', 'false');
+    const shown = cy.elements().not('.hidden');
+    const big = shown.nodes().length > 800;
+    // In the overview the outcomes are pinned apart, so a concept's place shows its mix.
+    const pins = state.view !== 'overview' ? [] : shown.nodes('[kind = "outcome"]').map((n, k, all) => ({
+      nodeId: n.id(), position: { x: all.length < 2 ? 0 : -330 + 660 * k / (all.length - 1), y: 0 } }));
+    const l = shown.layout({
+      name: 'fcose', fixedNodeConstraint: pins.length ? pins : undefined, quality: big ? 'draft' : 'default', randomize: true, animate: false,
+      nodeDimensionsIncludeLabels: !big, packComponents: true, nodeSeparation: 60,
+      idealEdgeLength: (e) => (e.data('outcome') && e.data('weight') ? 200 : e.data('weight') ? 120 : 70),
+      edgeElasticity: (e) => (e.data('weight') ? 0.1 : 0.45),
+      nodeRepulsion: () => (big ? 4500 : state.view === 'overview' ? 30000 : 9000), numIter: big ? 1500 : 2500,
     });
-    edgeEls.forEach(function (l, e) {
-      var h = hidden[nodes[edges[e].s].type] || hidden[nodes[edges[e].t].type];
-      l.style.display = h ? "none" : "";
+    l.one('layoutstop', () => { cy.fit(cy.elements().not('.hidden'), 30); document.body.setAttribute('data-ready', 'true'); });
+    l.run();
+  }
+
+  function rebuild() {
+    cy.elements().remove();
+    clearPanel();
+    if (state.view === 'overview') {
+      cy.add(overviewElements());
+    } else {
+      cy.add(detailElements());
+      const vis = detailVisible();
+      cy.batch(() => cy.nodes().forEach((n) => { if (!vis[n.data('i')]) n.addClass('hidden'); }));
+    }
+    cy.edges().forEach((e) => { if (e.source().hasClass('hidden') || e.target().hasClass('hidden')) e.addClass('hidden'); });
+    counts();
+    legend();
+    applySearch();
+    layout();
+  }
+
+  function refilter() {
+    if (state.view === 'overview') { rebuild(); return; }
+    const vis = detailVisible();
+    cy.batch(() => {
+      cy.nodes().forEach((n) => { n.toggleClass('hidden', !vis[n.data('i')]); });
+      cy.edges().forEach((e) => { e.toggleClass('hidden', e.source().hasClass('hidden') || e.target().hasClass('hidden')); });
+    });
+    clearFocus();
+    counts();
+    legend();
+    applySearch();
+    layout();
+  }
+
+  function counts() {
+    const n = cy.nodes().not('.hidden').length;
+    const m = cy.edges().not('.hidden').length;
+    let text = n + ' nodes \u00b7 ' + m + ' edges';
+    if (state.view === 'overview') text += ' \u00b7 ' + overview.rows + ' of ' + DATA.items.length + ' items';
+    else if (n < N) text += ' (of ' + N + ')';
+    $('counts').textContent = text;
+    $('overview').textContent = state.view === 'overview' ? 'Detail' : 'Overview';
+    $('overview').disabled = DATA.mode === 'overview';
+  }
+
+  // ------------------------------------------------------------------ legend and filters
+  function legend() {
+    const ul = $('legend');
+    ul.innerHTML = '';
+    const present = new Map();
+    cy.nodes().forEach((n) => {
+      const t = n.data('type');
+      if (n.hasClass('hidden') && !state.hidden.has(t)) return;
+      present.set(t, (present.get(t) || 0) + (n.hasClass('hidden') ? 0 : 1));
+    });
+    state.hidden.forEach((t) => { if (!present.has(t)) present.set(t, 0); });
+    [...present.keys()].sort((a, b) => typeLabel(a).localeCompare(typeLabel(b))).forEach((t) => {
+      const li = document.createElement('li');
+      li.dataset.type = t;
+      li.className = state.hidden.has(t) ? 'off' : '';
+      li.innerHTML = '<span class="swatch" style="background:' + esc(colourOf(t)) + '"></span>' + esc(typeLabel(t)) + ' <span class="n">' + present.get(t) + '</span>';
+      li.title = 'click to hide or show ' + typeLabel(t);
+      li.addEventListener('click', () => { if (state.hidden.has(t)) state.hidden.delete(t); else state.hidden.add(t); state.view === 'overview' ? rebuild() : refilter(); });
+      ul.appendChild(li);
+    });
+    Object.keys(OUT).forEach((o) => {
+      const li = document.createElement('li');
+      li.className = 'edge-key';
+      li.innerHTML = '<span class="swatch line" style="background:' + esc(OUT[o]) + '"></span>' + esc(o) + ' (item edges)';
+      ul.appendChild(li);
     });
   }
-  var legend = document.getElementById("legend");
-  data.types.forEach(function (t) {
-    var li = document.createElement("li");
-    var sw = text("span", "", "swatch"); sw.style.background = t.colour;
-    li.appendChild(sw); li.appendChild(text("span", t.name + " (" + t.count + ")"));
-    li.title = "Click to hide or show " + t.name;
-    li.addEventListener("click", function () {
-      hidden[t.name] = !hidden[t.name]; li.classList.toggle("off", hidden[t.name]); applyHidden();
-    });
-    legend.appendChild(li);
-  });
-  Object.keys(data.outcomeColours).forEach(function (o) {
-    var li = document.createElement("li");
-    var sw = text("span", "", "swatch line"); sw.style.background = data.outcomeColours[o];
-    li.appendChild(sw); li.appendChild(text("span", o + " edges"));
-    legend.appendChild(li);
-  });
 
-  // ---- run ---------------------------------------------------------------------------------
-  document.getElementById("counts").textContent =
-    N + " nodes \u00b7 " + edges.length + " edges";
-  select(-1);
+  function buildFilters() {
+    const nav = $('filters');
+    FACETS.forEach((f) => {
+      const values = DATA.facets[f] || [];
+      if (!values.length) return;
+      const label = document.createElement('label');
+      label.textContent = FACET_NAMES[f] + ' ';
+      const sel = document.createElement('select');
+      sel.id = 'filter-' + f;
+      sel.innerHTML = '<option value="-1">all</option>' + values.map((v, i) => [v, i])
+        .sort((a, b) => String(a[0]).localeCompare(String(b[0]))).map(([v, i]) => '<option value="' + i + '">' + esc(v) + '</option>').join('');
+      sel.addEventListener('change', () => { state.filters[f] = +sel.value; refilter(); });
+      label.appendChild(sel);
+      nav.appendChild(label);
+    });
+    const span = document.createElement('span');
+    span.className = 'hint';
+    span.textContent = DATA.items.length + ' disputed items in the graph';
+    nav.appendChild(span);
+  }
+
+  // ------------------------------------------------------------------ search
+  function applySearch() {
+    const q = state.query.trim().toLowerCase();
+    cy.nodes().removeClass('match');
+    if (!q) { $('match-count').textContent = ''; return; }
+    const hits = cy.nodes().not('.hidden').filter((n) => matches(n, q));
+    hits.addClass('match');
+    $('match-count').textContent = hits.length + ' matches';
+  }
+  function matches(n, q) {
+    if (n.data('display').toLowerCase().indexOf(q) >= 0) return true;
+    if (state.view === 'overview') {
+      const c = n.data('c');
+      return c !== undefined && DATA.concepts[c].join(' ').toLowerCase().indexOf(q) >= 0;
+    }
+    const d = nodes[n.data('i')];
+    return (d.label + ' ' + d.id + ' ' + d.code).toLowerCase().indexOf(q) >= 0;
+  }
+
+  // ------------------------------------------------------------------ focus and panel
+  function clearFocus() { cy.elements().removeClass('faded focus near'); }
+  function clearPanel() { $('panel').innerHTML = '<p class="hint">Click a node to see it and its neighbours; click the background to clear.</p>'; }
+  function focus(node) {
+    clearFocus();
+    const hood = node.closedNeighborhood().not('.hidden');
+    cy.elements().not(hood).addClass('faded');
+    node.addClass('focus');
+    hood.edges().addClass('near');
+    (state.view === 'overview' ? overviewPanel : detailPanel)(node);
+  }
+  function badge(text, colour) { return '<span class="badge" style="background:' + esc(colour) + '">' + esc(text) + '</span>'; }
+  function row(k, v) { return '<tr><th>' + esc(k) + '</th><td>' + esc(v) + '</td></tr>'; }
+
+  function detailPanel(node) {
+    const i = node.data('i');
+    const d = nodes[i];
+    let h = '<h2>' + esc(d.label) + '</h2><p>' + badge(typeLabel(d.type), colourOf(d.type));
+    if (d.code) h += ' <code class="code">' + esc(d.code) + '</code>';
+    if (d.outcome) h += ' ' + badge(d.outcome, OUT[d.outcome] || '#777');
+    h += '</p>';
+    if (d.source) h += '<p><a class="source" href="' + esc(d.source) + '">Open the source letter</a></p>';
+    const a = d.attrs || {};
+    if (d.item !== undefined) {
+      if (a.request) h += '<h3>Request</h3><p>' + esc(a.request) + '</p>';
+      const sentence = a.textSpan || a.decision || '';
+      if (sentence) h += '<h3>Decision</h3><p class="decision">' + esc(sentence) + '</p>';
+      if (a.rationale) h += '<details><summary>Rationale</summary><p>' + esc(a.rationale) + '</p></details>';
+    }
+    const items = inAdj[i].map((e) => DATA.edges[e].s).concat(outAdj[i].map((e) => DATA.edges[e].t))
+      .filter((j, k, all) => nodes[j].item !== undefined && all.indexOf(j) === k && j !== i);
+    if (d.case && items.length) {
+      h += '<h3>Items</h3><ul>' + items.map((j) => '<li><a href="#" data-jump="' + j + '">' + esc(nodes[j].label) + '</a> ' +
+        (nodes[j].outcome ? badge(nodes[j].outcome, OUT[nodes[j].outcome]) : '') + '</li>').join('') + '</ul>';
+    }
+    const shown = new Set(['request', 'textSpan', 'rationale', 'decision']);
+    const props = Object.keys(a).filter((k) => !shown.has(k)).sort();
+    if (props.length) h += '<h3>Properties</h3><table>' + props.map((k) => row(k, a[k])).join('') + '</table>';
+    h += '<table class="iri">' + row('IRI', d.id) + '</table>';
+    const link = (e, other, dir) => '<li><span class="pred">' + (dir ? '' : '\u2190 ') + esc(DATA.edges[e].label) + (dir ? ' \u2192' : '') +
+      '</span> <a href="#" data-jump="' + other + '">' + esc(nodes[other].label) + '</a></li>';
+    const outs = outAdj[i].map((e) => link(e, DATA.edges[e].t, true));
+    const ins = inAdj[i].map((e) => link(e, DATA.edges[e].s, false));
+    if (outs.length + ins.length) h += '<h3>Links</h3><ul class="links">' + outs.concat(ins).slice(0, 200).join('') + '</ul>';
+    $('panel').innerHTML = h;
+    $('panel').querySelectorAll('a[data-jump]').forEach((el) => el.addEventListener('click', (ev) => {
+      ev.preventDefault();
+      const target = cy.getElementById('n' + el.dataset.jump);
+      if (target.hasClass('hidden')) { target.removeClass('hidden'); target.connectedEdges().filter((e) => !e.source().hasClass('hidden') && !e.target().hasClass('hidden')).removeClass('hidden'); }
+      cy.animate({ center: { eles: target } }, { duration: 200 });
+      focus(target);
+    }));
+  }
+
+  function overviewPanel(node) {
+    const data = node.data();
+    let h = '<h2>' + esc(data.c !== undefined ? DATA.concepts[data.c][0] : data.outcomeName) + '</h2><p>' + badge(typeLabel(data.type), data.colour);
+    if (data.c !== undefined && DATA.concepts[data.c][2]) h += ' <code class="code">' + esc(DATA.concepts[data.c][2]) + '</code>';
+    h += '</p><table>' + row('disputed items', data.count);
+    if (data.c !== undefined) {
+      const o = overview.byOutcome.get(data.c) || {};
+      let total = 0;
+      Object.keys(o).forEach((k) => { total += o[k]; h += row(DATA.facets.outcome[k], o[k]); });
+      const over = DATA.facets.outcome.indexOf('Overturned');
+      if (over >= 0 && total) h += row('overturn rate', Math.round(100 * (o[over] || 0) / total) + '%');
+      h += row('IRI', DATA.concepts[data.c][3]);
+    }
+    h += '</table>';
+    const near = node.connectedEdges().not('.hidden').sort((x, y) => y.data('weight') - x.data('weight'));
+    if (near.length) {
+      h += '<h3>Linked</h3><ul class="links">' + near.map((e) => {
+        const other = e.source().same(node) ? e.target() : e.source();
+        return '<li><a href="#" data-jump="' + esc(other.id()) + '">' + esc(other.data('display')) + '</a> <span class="pred">' + esc(e.data('label')) + '</span></li>';
+      }).slice(0, 40).join('') + '</ul>';
+    }
+    h += '<p class="hint">Counts follow the filters. Narrow the export (--case, --service, --section) to see the cases themselves.</p>';
+    $('panel').innerHTML = h;
+    $('panel').querySelectorAll('a[data-jump]').forEach((el) => el.addEventListener('click', (ev) => {
+      ev.preventDefault(); focus(cy.getElementById(el.dataset.jump));
+    }));
+  }
+
+  // ------------------------------------------------------------------ wiring
+  cy.on('tap', 'node', (ev) => focus(ev.target));
+  cy.on('tap', (ev) => { if (ev.target === cy) { clearFocus(); clearPanel(); } });
+  $('search').addEventListener('input', (ev) => { state.query = ev.target.value; applySearch(); });
+  $('search').addEventListener('keydown', (ev) => {
+    if (ev.key !== 'Enter') return;
+    const first = cy.nodes('.match').first();
+    if (first.length) { cy.animate({ center: { eles: first }, zoom: Math.max(cy.zoom(), 1) }, { duration: 200 }); focus(first); }
+  });
+  $('provenance-toggle').addEventListener('change', (ev) => { state.provenance = ev.target.checked; state.view === 'overview' ? rebuild() : refilter(); });
+  $('fit').addEventListener('click', () => cy.fit(cy.elements().not('.hidden'), 30));
+  $('overview').addEventListener('click', () => { state.view = state.view === 'overview' ? 'detail' : 'overview'; rebuild(); });
+
   window.imrViewer = {
-    nodeCount: N, edgeCount: edges.length, nodes: nodes,
-    renderedNodes: function () { return gNodes.querySelectorAll("circle.node").length; },
-    renderedEdges: function () { return gEdges.querySelectorAll("line.edge").length; },
-    search: runSearch,
-    select: function (id) {
-      for (var i = 0; i < N; i++) if (nodes[i].id === id) { select(i, true); return true; }
-      return false;
+    cy: cy,
+    view: () => state.view,
+    renderedNodes: () => cy.nodes().not('.hidden').length,
+    renderedEdges: () => cy.edges().not('.hidden').length,
+    /** Page coordinates of a node (by IRI in the detail view, by label in the overview). */
+    nodePoint: (key) => {
+      const n = cy.nodes().filter((x) => (state.view === 'overview'
+        ? (x.data('c') !== undefined ? DATA.concepts[x.data('c')][0] : x.data('outcomeName')) : nodes[x.data('i')].id) === key).first();
+      if (!n.length) return null;
+      const box = $('cy').getBoundingClientRect();
+      const p = n.renderedPosition();
+      return [box.left + p.x, box.top + p.y];
     },
-    fit: fit
   };
-  draw(); fit();
-  function chunk() {
-    var until = performance.now() + 30;
-    while (iter < ITER && performance.now() < until) step();
-    draw();
-    if (!userMoved) fit();
-    if (iter < ITER) { setTimeout(chunk, 0); return; }
-    document.body.setAttribute("data-ready", "true");
-  }
-  setTimeout(chunk, 0);
+  buildFilters();
+  rebuild();
 })();
