@@ -12,18 +12,75 @@ traceback instead. Exit codes: 0 ok, 1 some inputs failed or data does not confo
 
 from __future__ import annotations
 
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
+from typer.core import TyperGroup
 
 from ..errors import ImrGraphError
 
+#: Typer's value types (``<str>``, ``<int range>``, ``<list[Path]>``) as plain words.
+_PLAIN_TYPES = {"str": "TEXT", "int": "INTEGER", "float": "NUMBER", "path": "PATH",
+                "file": "FILE", "directory": "DIR", "datetime": "DATE", "bool": "BOOLEAN"}
+
+
+def _plain_type(label: str) -> str:
+    """``<int range>`` -> ``INTEGER``, ``<list[Path]>`` -> ``PATH``, ``<a|b>`` -> ``[a|b]``."""
+    label = label.strip().strip("<>")
+    if label.startswith("list[") and label.endswith("]"):
+        return _plain_type(label[5:-1])
+    if "|" in label:
+        return f"[{label}]"
+    word = label.split()[0] if label.split() else "value"
+    return _PLAIN_TYPES.get(word.lower(), word.upper())
+
+
+def _plain_params(command: Any, ctx: Any) -> None:
+    """Give a command's parameters plain metavars (``--store PATH``, ``FILE...``), where
+    Typer would show ``<path>`` or ``<bool>``. Typers without ``display_type`` (older ones,
+    on Click) already print Click's plain metavars and are left alone."""
+    for param in getattr(command, "params", []):
+        display = getattr(param, "display_type", None)
+        if display is None:
+            continue
+        if getattr(param, "param_type_name", "") == "argument":
+            param.metavar = param.metavar or param.name.upper()
+            param.display_type_rich = lambda ctx: None  # the name says it
+        elif param.metavar is None and not (
+            getattr(param, "is_flag", False) or getattr(param, "count", False)
+        ):
+            param.metavar = _plain_type(display(ctx))
+
+
+class HelpGroup(TyperGroup):
+    """The command group, with help that reads at 80 columns: plain value types, and command
+    summaries wrapped instead of cut with "..."."""
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            _plain_params(command, ctx)
+        return command
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit=1000)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
 app = typer.Typer(
     name="imr-graph",
+    cls=HelpGroup,
     help="A knowledge graph of California workers' compensation IMR decisions.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
 
 _state = {"debug": False}

@@ -76,7 +76,7 @@ def parse(
 
 @app.command()
 def schema() -> None:
-    """Print the JSON Schema of the record that ``parse`` prints."""
+    """Print the JSON Schema of the record that `imr-graph parse` prints."""
     from ..resources import schema_file
 
     typer.echo(schema_file().read_text(encoding="utf-8").rstrip())
