@@ -27,13 +27,16 @@ def run_dmhc_file(gs: Any, path: Path, *, force: bool = False, verbose: bool = F
 
     if not isinstance(gs, GraphStore):
         raise UsageError("DMHC tables can only be loaded into the embedded store (--store)")
-    progress = None
-    if verbose:
+    from .progress import progress
 
-        def progress(done: int, total: int) -> None:
-            typer.echo(f"{path}: {done}/{total} cases", err=True)
+    with progress(f"{path.name}: loading cases") as steps:
 
-    result = ingest_dmhc(gs, path, force=force, progress=progress)
+        def report(done: int, total: int) -> None:
+            steps.advance(done, total)
+            if verbose:
+                typer.echo(f"{path}: {done}/{total} cases", err=True)
+
+        result = ingest_dmhc(gs, path, force=force, progress=report)
     for n, err in enumerate(result.errors):
         if n == MAX_ROW_WARNINGS:
             warn(f"error: {path}: ... and {len(result.errors) - n} more bad rows")

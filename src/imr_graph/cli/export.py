@@ -87,17 +87,20 @@ def export_cmd(
         from ..export import FORMATS, Selection, check_size, render, select
         from ..queries import parse_param_args
         from ..remote import open_backend
+        from .progress import progress
 
         selection = Selection(
             case=case, service=service, section=section, query=query,
             params=parse_param_args(param or []), hops=hops,
         )
-        with open_backend(store, endpoint, read_only=True, base=base) as gs:
-            graph = select(gs, selection, fold_spans=not keep_spans)
         what = selection.describe()
-        limit = FORMATS[fmt.value] if max_nodes is None else max_nodes
-        check_size(graph, limit, fmt.value, what)
-        text = render(graph, fmt.value, title=title or f"imr-graph: {what}")
+        with progress(f"reading the {what}") as steps:
+            with open_backend(store, endpoint, read_only=True, base=base) as gs:
+                graph = select(gs, selection, fold_spans=not keep_spans)
+            limit = FORMATS[fmt.value] if max_nodes is None else max_nodes
+            check_size(graph, limit, fmt.value, what)
+            steps.step(f"writing {graph.number_of_nodes()} nodes as {fmt.value}")
+            text = render(graph, fmt.value, title=title or f"imr-graph: {what}")
         if out is None:
             sys.stdout.write(text)
             sys.stdout.flush()
@@ -128,8 +131,10 @@ def report_cmd(
     try:
         from ..remote import open_backend
         from ..report import write_report
+        from .progress import progress
 
-        with open_backend(store, endpoint, read_only=True, base=base) as gs:
+        with (open_backend(store, endpoint, read_only=True, base=base) as gs,
+              progress("running the canned queries for the report")):
             path = write_report(gs, out, title=title)
         typer.echo(f"report -> {path}")
     except (ImrGraphError, OSError) as exc:

@@ -369,8 +369,11 @@ def dump(
     gsp_endpoint: GspEndpointOpt = None,
 ) -> None:
     """Serialise the store (trig, nq: all named graphs; ttl, nt: the merged union)."""
+    from .progress import progress
+
     try:
-        with _open(store, base, endpoint, update_endpoint, gsp_endpoint, read_only=True) as gs:
+        with (_open(store, base, endpoint, update_endpoint, gsp_endpoint, read_only=True) as gs,
+              progress(f"serialising as {fmt.value}")):
             g = gs.resolve_graph(graph) if graph else None
             if out is not None:
                 out.parent.mkdir(parents=True, exist_ok=True)
@@ -418,11 +421,13 @@ def validate(
 ) -> None:
     """Check every case graph against the SHACL shapes; exit 1 when one does not conform."""
     from ..validate import validate_store
+    from .progress import progress
 
     try:
         with _open(store, base, endpoint, update_endpoint, gsp_endpoint, read_only=True) as gs:
             graphs = [gs.resolve_graph(graph)] if graph else None
-            report = validate_store(gs, graphs)
+            with progress("validating against the SHACL shapes"):
+                report = validate_store(gs, graphs)
     except ImrGraphError as exc:
         fail(exc)
     for v in report.violations:

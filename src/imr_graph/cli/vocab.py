@@ -46,9 +46,10 @@ def link(
     """Link every diagnosis, medication, service and cited guideline in the store to the
     external vocabularies and rewrite the vocabulary graph (offline)."""
     from ..linking import relink
+    from .progress import progress
 
     try:
-        with _open(store, base, read_only=False) as gs:
+        with _open(store, base, read_only=False) as gs, progress("linking the vocabularies"):
             links, triples = relink(gs, _curated(curated, gs.base))
     except ImrGraphError as exc:
         fail(exc)
@@ -65,10 +66,12 @@ def mappings(
 ) -> None:
     """Export the links of the store's concepts as an SSSOM TSV (with a metadata header)."""
     from ..linking import store_links, write_sssom
+    from .progress import progress
 
     try:
-        with _open(store, base, read_only=True) as gs:
+        with _open(store, base, read_only=True) as gs, progress("reading the links") as steps:
             links = store_links(gs, _curated(curated, gs.base))
+            steps.step("writing SSSOM")
             text = write_sssom(links, gs.base)
     except ImrGraphError as exc:
         fail(exc)
@@ -87,10 +90,12 @@ def link_report(
 ) -> None:
     """Coverage of the links: share of diagnoses, medications and services linked."""
     from ..linking import coverage, store_concepts, store_links
+    from .progress import progress
 
     try:
-        with _open(store, base, read_only=True) as gs:
+        with _open(store, base, read_only=True) as gs, progress("reading the concepts") as steps:
             concepts = store_concepts(gs)
+            steps.step("reading the links")
             links = store_links(gs, _curated(curated, gs.base))
             cov = coverage(concepts, links, gs.base)
     except ImrGraphError as exc:
