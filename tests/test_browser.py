@@ -21,7 +21,7 @@ from typing import Any
 import networkx as nx
 import pytest
 
-from imr_graph.export import OUTCOME_COLOURS, project, render
+from imr_graph.export import OUTCOME_COLOURS, project
 from imr_graph.report import CHARTS, write_report
 from imr_graph.viewer import viewer_data, viewer_html
 
@@ -141,7 +141,7 @@ def _domain_counts(data: dict[str, Any]) -> tuple[int, int]:
 def test_viewer_in_browser(browser: Any, store_path: Path, tmp_path: Path) -> None:
     graph = _graph(store_path)
     data = viewer_data(graph)
-    w = open_page(browser, _write(tmp_path, "viewer.html", render(graph, "html", title="examples")))
+    w = open_page(browser, _write(tmp_path, "viewer.html", viewer_html(graph, title="examples")))
     assert w.evaluate("imrViewer.view()") == "detail"
 
     # the domain view by default: provenance nodes hidden

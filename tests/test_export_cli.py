@@ -214,7 +214,8 @@ def test_viewer_html_inlines_pinned_libraries(store_path: Path) -> None:
     from imr_graph.viewer import vendored_scripts
 
     with GraphStore(store_path, read_only=True) as gs:
-        page = viewer_html(project(gs.iter_quads()))
+        graph = project(gs.iter_quads())
+    page = viewer_html(graph)
     libs = vendored_scripts()
     assert [name for name, _, _ in libs] == ["cytoscape", "layout-base", "cose-base",
                                              "cytoscape-fcose"]
@@ -226,3 +227,8 @@ def test_viewer_html_inlines_pinned_libraries(store_path: Path) -> None:
     assert "default-src 'none'" in page
     assert not re.search(r"<script[^>]+src=|<link[^>]+href=", page)
     assert page.count("<script") == page.count("</script>") == len(libs) + 2
+    from imr_graph.errors import UsageError
+    from imr_graph.export import render
+
+    with pytest.raises(UsageError, match="viewer_html"):
+        render(graph, "html")

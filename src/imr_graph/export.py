@@ -19,7 +19,8 @@ Subgraph selection (:func:`select`) works on an open ``pyoxigraph.Store``: the w
 case's named graph, the neighbourhood of a service or a guideline section, or any CONSTRUCT
 query. :func:`check_size` is the guard that refuses graphs too large to draw. The writers
 (:func:`render`) produce GraphML, GEXF, node-link JSON, Cytoscape.js elements JSON and Graphviz
-DOT; the HTML viewer lives in :mod:`imr_graph.viewer`.
+DOT; the HTML viewer lives in :mod:`imr_graph.viewer` (which imports this module, never the
+other way round).
 """
 
 from __future__ import annotations
@@ -634,8 +635,9 @@ def outcome_of_edge(
     return outcome_of_node(graph, u, outcomes)
 
 
-def render(graph: nx.MultiDiGraph, fmt: str, *, title: str = "imr-graph") -> str:
-    """The text of ``graph`` in ``fmt`` (one of :data:`FORMATS`)."""
+def render(graph: nx.MultiDiGraph, fmt: str) -> str:
+    """The text of ``graph`` in ``fmt`` (one of :data:`FORMATS` but ``html``: the viewer page
+    is :func:`imr_graph.viewer.viewer_html`, which builds on this module)."""
     if fmt == "graphml":
         return to_graphml(graph)
     if fmt == "gexf":
@@ -647,7 +649,5 @@ def render(graph: nx.MultiDiGraph, fmt: str, *, title: str = "imr-graph") -> str
     if fmt == "dot":
         return to_dot(graph)
     if fmt == "html":
-        from .viewer import viewer_html
-
-        return viewer_html(graph, title=title)
+        raise UsageError("html is written by imr_graph.viewer.viewer_html, not render()")
     raise UsageError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")

@@ -100,7 +100,12 @@ def export_cmd(
             limit = FORMATS[fmt.value] if max_nodes is None else max_nodes
             check_size(graph, limit, fmt.value, what)
             steps.step(f"writing {graph.number_of_nodes()} nodes as {fmt.value}")
-            text = render(graph, fmt.value, title=title or f"imr-graph: {what}")
+            if fmt is ExportFormat.html:
+                from ..viewer import viewer_html
+
+                text = viewer_html(graph, title=title or f"imr-graph: {what}")
+            else:
+                text = render(graph, fmt.value)
         if out is None:
             sys.stdout.write(text)
             sys.stdout.flush()
