@@ -279,8 +279,12 @@ def viewer_data(
     others = sorted(type_counts.keys() - TYPE_COLOURS.keys())
     colours = {t: free[i % len(free)] for i, t in enumerate(others)} | TYPE_COLOURS
 
+    type_labels: dict[str, str] = {}
+
     def type_label(t: str) -> str:
-        return schemes.get(t) or _type_label(t, terms)
+        if t not in type_labels:
+            type_labels[t] = schemes.get(t) or _type_label(t, terms)
+        return type_labels[t]
     provenance = {n for n, v in desc.items() if v["type"] in PROVENANCE_TYPES}
     provenance |= {n for n in graph if n.startswith("_:") and graph.in_degree(n) and
                    all(k in ("rest", "first") for _, _, k in graph.out_edges(n, keys=True))}
@@ -310,8 +314,10 @@ def viewer_data(
         return case_facets[c]
 
     for n in graph.nodes:
-        outcome = outcomes.get(next((v for v in graph.successors(n) if v in outcomes), ""))
-        if outcome is None or n in outcomes:
+        if n in outcomes:
+            continue
+        outcome = outcome_of_node(graph, n, outcomes)  # one outcome: an item
+        if outcome is None:
             continue
         case = next((v for v in graph.successors(n) if is_case(v)), None) or next(
             (u for u in graph.predecessors(n) if is_case(u)), None)
