@@ -206,17 +206,27 @@ def test_viewer_in_browser(browser: Any, store_path: Path, tmp_path: Path) -> No
 
 def test_viewer_filters(browser: Any, handmade_path: Path, tmp_path: Path) -> None:
     graph = _graph(handmade_path)
+    orphan = "https://example.org/vocabulary/unused-diagnosis"  # vocabulary no case uses
+    graph.add_node(orphan, iri=orphan, type="Diagnosis", types="Concept Diagnosis",
+                   label="unused diagnosis")
     data = viewer_data(graph)
     assert data["facets"]["outcome"] and set(data["facets"]["outcome"]) == {"Upheld", "Overturned"}
     w = open_page(browser, _write(tmp_path, "filters.html", viewer_html(graph, title="handmade")))
     all_nodes = w.evaluate("imrViewer.renderedNodes()")
+    assert all_nodes == _domain_counts(data)[0] - 1
     items = [n for n in data["nodes"] if n.get("item") is not None]
     by_id = {n["id"]: n for n in data["nodes"]}
 
     def shown(iri: str) -> bool:
-        return w.evaluate("k => !imrViewer.cy.nodes().filter(n => n.data('i') !== undefined)"
-                          ".filter(n => n.id() === 'n' + k).hasClass('hidden')",
+        return w.evaluate("k => !imrViewer.cy.getElementById('n' + k).hasClass('hidden')",
                           data["nodes"].index(by_id[iri]))
+
+    assert not shown(orphan)
+    w.page.check("#provenance-toggle")
+    w.page.wait_for_function("document.body.getAttribute('data-ready') === 'true'")
+    assert shown(orphan) and w.evaluate("imrViewer.renderedNodes()") == graph.number_of_nodes()
+    w.page.uncheck("#provenance-toggle")
+    w.page.wait_for_function("document.body.getAttribute('data-ready') === 'true'")
 
     # outcome: only the overturned items (and their cases) stay
     w.page.select_option("#filter-outcome", label="Overturned")

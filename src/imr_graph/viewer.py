@@ -448,7 +448,7 @@ def viewer_html(
 <span id="counts"></span>
 <input id="search" type="search" placeholder="Search labels, codes, IRIs (Enter selects)" aria-label="Search">
 <span id="match-count"></span>
-<label title="Ingest activities, source documents, citations, rationale references"><input id="provenance-toggle" type="checkbox"> provenance</label>
+<label title="Also ingest activities, source documents, citations, rationale references, mapping records and vocabulary no case uses"><input id="provenance-toggle" type="checkbox"> provenance</label>
 <button id="overview" type="button">Overview</button>
 <button id="fit" type="button">Fit</button>
 </header>

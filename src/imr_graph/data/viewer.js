@@ -81,10 +81,14 @@
     return els;
   }
 
+  // What the detail view shows: with the provenance toggle, everything (less hidden types);
+  // else the domain nodes reachable from the items (and cases) that pass the filters, so
+  // vocabulary no case uses stays out; a graph without items or cases shows its domain.
   function detailVisible() {
     const layerOk = (i) => (state.provenance || nodes[i].layer === 'domain') && !state.hidden.has(nodes[i].type);
     const vis = new Uint8Array(N);
-    if (!filtering()) { for (let i = 0; i < N; i++) vis[i] = layerOk(i) ? 1 : 0; return vis; }
+    const anchored = itemOrCase.some((x) => x);
+    if (state.provenance && !filtering() || !anchored) { for (let i = 0; i < N; i++) vis[i] = layerOk(i) ? 1 : 0; return vis; }
     const reach = new Uint8Array(N);
     const queue = [];
     const f = state.filters;
@@ -173,7 +177,7 @@
   function layout() {
     document.body.setAttribute('data-ready', 'false');
     const shown = cy.elements().not('.hidden');
-    const big = shown.nodes().length > 800;
+    const big = shown.nodes().length > 1500;
     // In the overview the outcomes are pinned apart, so a concept's place shows its mix.
     const pins = state.view !== 'overview' ? [] : shown.nodes('[kind = "outcome"]').map((n, k, all) => ({
       nodeId: n.id(), position: { x: all.length < 2 ? 0 : -330 + 660 * k / (all.length - 1), y: 0 } }));
