@@ -232,3 +232,35 @@ def test_viewer_html_inlines_pinned_libraries(store_path: Path) -> None:
 
     with pytest.raises(UsageError, match="viewer_html"):
         render(graph, "html")
+
+
+def test_viewer_is_generic_over_new_concepts() -> None:
+    """Concept nodes other modules add (a service concept with a kind, a diagnosis with a
+    code, a concept in a SKOS scheme) get their kind, code and type without viewer changes."""
+    ns = "https://example.org/"
+    g = nx.MultiDiGraph()
+    nodes = {
+        "case": ("WorkersCompCase", {"decisionDate": "2016-12-01"}),
+        "item": ("DisputedItem", {"textSpan": "MRI: Upheld"}),
+        "upheld": ("Outcome", {}),
+        "mri": ("ServiceConcept", {"serviceKind": "imaging"}),
+        "dx": ("Diagnosis", {"icd10Code": "M54.5"}),
+        "cat": ("Concept", {"notation": "imaging-mri"}),
+        "scheme": ("ConceptScheme", {}),
+    }
+    for key, (t, attrs) in nodes.items():
+        g.add_node(ns + key, iri=ns + key, type=t, types=f"Concept {t}",
+                   label="Upheld" if key == "upheld" else key, **attrs)
+    for u, v, p in [("case", "item", "item"), ("item", "case", "inCase"),
+                    ("item", "upheld", "outcome"), ("item", "mri", "serviceConcept"),
+                    ("case", "dx", "diagnosis"), ("mri", "cat", "broadMatch"),
+                    ("cat", "scheme", "inScheme")]:
+        g.add_edge(ns + u, ns + v, key=p, label=p, predicate=ns + p)
+    data = viewer_data(g)
+    assert data["facets"]["kind"] == ["imaging"]
+    assert data["facets"]["year"] == ["2016"]
+    by_label = {n["label"]: n for n in data["nodes"]}
+    assert by_label["dx"]["code"] == "M54.5" and by_label["cat"]["code"] == "imaging-mri"
+    assert by_label["cat"]["type"] == "scheme:scheme"
+    row = data["items"][0]
+    assert {data["concepts"][c][0] for c in row[7]} == {"mri", "dx"}

@@ -15,10 +15,11 @@ What the page shows is computed here, generically over the graph (``rdf:type``,
 * **Labels and types.** Nodes the store left untyped or labelled with a slug (``imr:Upheld``,
   ``imr:MTUS``) take type and label from the packaged ontology; a node still untyped (a shared
   concept seen from one case's graph) takes the ``rdfs:range`` of a property that points at
-  it; slugs become words; a node with a ``skos:notation`` shows it as its code; a plain
-  ``skos:Concept`` is typed by its scheme. Types are named by their ontology label.
-* **Items and facets.** A disputed item is a node with an outcome. Each item row records its
-  outcome, service kinds (a ``kind`` attribute, or the target of a ``serviceCategory``-like
+  it; slugs become words; a node with a ``skos:notation`` (or a ``*code`` attribute) shows
+  it as its code; a plain ``skos:Concept`` is typed by its scheme. Types are named by their
+  ontology label.
+* **Items and facets.** A disputed item is a node with one outcome. Each item row records its
+  outcome, service kinds (a ``*kind`` attribute, or the target of a ``serviceCategory``-like
   or ``kind``-like link from the item or its service), guideline families, year and system
   (the case's type), and the shared concepts it touches: the filters and the overview use it.
 * **Overview.** A graph with more than ``detail_limit`` nodes is not drawn node by node: the
@@ -230,7 +231,9 @@ def _describe(graph: nx.MultiDiGraph) -> tuple[dict[str, dict[str, str]], dict[s
             if scheme is not None:
                 ntype = "scheme:" + local_name(scheme)
                 schemes[ntype] = str(graph.nodes[scheme].get("label") or local_name(scheme))
-        code = d.get("notation") or known.get("notation") or ""
+        code = d.get("notation") or next(
+            (v for k, v in sorted(d.items()) if k.lower().endswith("code") and v != ""), None
+        ) or known.get("notation") or ""
         out[n] = {"type": ntype, "label": _humanise(label), "code": str(code)}
     return out, schemes
 
@@ -333,8 +336,8 @@ def viewer_data(
             if k in _NOT_CONCEPT_EDGES or not is_concept(v):
                 continue
             touched.append(v)
-            if graph.nodes[v].get("kind"):
-                kinds.add(str(graph.nodes[v]["kind"]))
+            kinds.update(str(value) for key, value in graph.nodes[v].items()
+                         if key.lower().endswith("kind") and value != "")
             if desc[v]["type"] == "Medication":
                 kinds.add("medication")
             kinds.update(desc[w]["label"] for _, w, kk in graph.out_edges(v, keys=True)
