@@ -200,7 +200,11 @@ def test_viewer_in_browser(browser: Any, store_path: Path, tmp_path: Path) -> No
     x, y = w.evaluate("k => imrViewer.nodePoint(k)", item["id"])
     w.page.mouse.click(x, y)
     assert w.evaluate("document.querySelector('#panel h2').textContent") == item["label"]
-    assert w.evaluate("document.querySelector('#panel .decision').textContent") == item["attrs"]["textSpan"]
+    decision = w.evaluate("document.querySelector('#panel .decision').textContent")
+    quoted = " ".join(item["attrs"]["textSpan"].split())
+    rationale = " ".join(item["attrs"]["rationale"].split())
+    assert quoted.startswith(decision) and item["outcome"] in decision
+    assert rationale[:40] not in decision and len(decision) < len(quoted)
     w.assert_offline()
 
 

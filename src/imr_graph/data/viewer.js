@@ -316,6 +316,17 @@
   function badge(text, colour) { return '<span class="badge" style="background:' + esc(colour) + '">' + esc(text) + '</span>'; }
   function row(k, v) { return '<tr><th>' + esc(k) + '</th><td>' + esc(v) + '</td></tr>'; }
 
+  /** The decision as the letter words it: the item's quoted text up to where its rationale
+   * begins (and without the label that introduces the rationale). */
+  function decisionText(a) {
+    const flat = (t) => String(t || '').replace(/\s+/g, ' ').trim();
+    let text = flat(a.textSpan || a.decision);
+    const head = flat(a.rationale).slice(0, 40);
+    const at = head ? text.indexOf(head) : -1;
+    if (at > 0) text = text.slice(0, at).replace(/\s*[A-Za-z][A-Za-z ]{0,30}:\s*$/, '').trim();
+    return text;
+  }
+
   function detailPanel(node) {
     const i = node.data('i');
     const d = nodes[i];
@@ -327,7 +338,7 @@
     const a = d.attrs || {};
     if (d.item !== undefined) {
       if (a.request) h += '<h3>Request</h3><p>' + esc(a.request) + '</p>';
-      const sentence = a.textSpan || a.decision || '';
+      const sentence = decisionText(a);
       if (sentence) h += '<h3>Decision</h3><p class="decision">' + esc(sentence) + '</p>';
       if (a.rationale) h += '<details><summary>Rationale</summary><p>' + esc(a.rationale) + '</p></details>';
     }
