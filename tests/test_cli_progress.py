@@ -41,6 +41,15 @@ def test_progress_on_a_terminal_shows_steps_and_counts() -> None:
     assert "30/40" in text
 
 
+def test_progress_leaves_stdout_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    out, err = io.StringIO(), FakeTerminal()
+    monkeypatch.setattr(sys, "stdout", out)
+    with progress("working", stream=err):
+        print("a result line")
+    assert out.getvalue() == "a result line\n"
+    assert "a result line" not in err.getvalue()
+
+
 @pytest.fixture(scope="module")
 def store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("progress") / "store"

@@ -3,7 +3,8 @@
 :func:`progress` shows a spinner with the current step, a bar when the library reports a
 count, and the elapsed time, on stderr, only when stderr is a terminal: in a pipe, a log
 file, CI or a test nothing is printed, so output and logs read as before. The display is
-transient: it is gone when the command prints its own summary.
+transient: it is gone when the command prints its own summary. Lines the command writes on
+stderr meanwhile (a failed file) appear above it; stdout is never touched.
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ def progress(description: str, *, stream: IO[str] | None = None) -> Iterator[Ste
     console = Console(file=stream, force_terminal=True)
     with Progress(
         SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), Count(),
-        TimeElapsedColumn(), console=console, transient=True,
+        TimeElapsedColumn(), console=console, transient=True, redirect_stdout=False,
     ) as bar:
         task = bar.add_task(description, total=None)
         bar.refresh()
