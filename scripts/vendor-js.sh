@@ -10,7 +10,8 @@
 # Needs npm (the ordinary client, registry only). Writes:
 #   vendor/<file>.js        the browser build of each package (UMD: it sets a global)
 #   vendor/<package>.LICENSE
-#   vendor/MANIFEST.tsv     package, version, file, sha512 integrity as npm reports it
+#   vendor/MANIFEST.tsv     package, version, file, the sha256 of the copied file (the tests
+#                           check it), and the tarball's sha512 integrity as npm reports it
 set -euo pipefail
 
 # package@version  file-in-the-package  (load order: a package before those that use it)
@@ -26,7 +27,7 @@ dest="$here/src/imr_graph/data/vendor"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$dest"
-printf 'package\tversion\tfile\tintegrity\n' > "$work/MANIFEST.tsv"
+printf 'package\tversion\tfile\tsha256\tintegrity\n' > "$work/MANIFEST.tsv"
 for entry in "${PACKAGES[@]}"; do
     spec="${entry%% *}"
     file="${entry#* }"
@@ -41,7 +42,9 @@ for entry in "${PACKAGES[@]}"; do
     cp "$pkg/$file" "$dest/$base"
     cp "$pkg/LICENSE" "$dest/$name.LICENSE"
     integrity="$(npm view "$spec" dist.integrity)"
-    printf '%s\t%s\t%s\t%s\n' "$name" "$version" "$base" "$integrity" >> "$work/MANIFEST.tsv"
+    sha256="$(sha256sum "$dest/$base" | cut -d' ' -f1)"
+    printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$version" "$base" "$sha256" "$integrity" \
+        >> "$work/MANIFEST.tsv"
 done
 cp "$work/MANIFEST.tsv" "$dest/MANIFEST.tsv"
 echo "vendored into $dest:" >&2

@@ -224,6 +224,15 @@ def test_viewer_html_inlines_pinned_libraries(store_path: Path) -> None:
         assert text[:200] in page
         assert (Path(__import__("imr_graph").__file__).parent / "data" / "vendor"
                 / f"{name}.LICENSE").is_file()
+    vendor = Path(__import__("imr_graph").__file__).parent / "data" / "vendor"
+    import csv
+    import hashlib
+
+    with (vendor / "MANIFEST.tsv").open(encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh, delimiter="\t"):
+            data = (vendor / row["file"]).read_bytes()
+            assert hashlib.sha256(data).hexdigest() == row["sha256"], row["file"]
+            assert row["integrity"].startswith("sha512-") and row["version"].count(".") == 2
     assert "default-src 'none'" in page
     assert not re.search(r"<script[^>]+src=|<link[^>]+href=", page)
     assert page.count("<script") == page.count("</script>") == len(libs) + 2
