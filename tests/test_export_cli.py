@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -225,9 +227,6 @@ def test_viewer_html_inlines_pinned_libraries(store_path: Path) -> None:
         assert (Path(__import__("imr_graph").__file__).parent / "data" / "vendor"
                 / f"{name}.LICENSE").is_file()
     vendor = Path(__import__("imr_graph").__file__).parent / "data" / "vendor"
-    import csv
-    import hashlib
-
     with (vendor / "MANIFEST.tsv").open(encoding="utf-8", newline="") as fh:
         for row in csv.DictReader(fh, delimiter="\t"):
             data = (vendor / row["file"]).read_bytes()
