@@ -187,6 +187,8 @@ def test_viewer_in_browser(browser: Any, store_path: Path, tmp_path: Path) -> No
     x, y = w.evaluate("k => imrViewer.nodePoint(k)", case_iri)
     w.page.mouse.click(x, y)
     assert w.evaluate("document.querySelector('#panel h2').textContent") == graph.nodes[case_iri]["label"]
+    assert w.evaluate("document.querySelector('#panel a.source').textContent") == (
+        "Open the source letter")
     href = w.evaluate("document.querySelector('#panel a.source').href")
     assert href in {p.resolve().as_uri() for p in example_letters()}
     degree = len(set(graph.successors(case_iri)) | set(graph.predecessors(case_iri)))

@@ -30,7 +30,9 @@
   function colourOf(type) { return (TYPES[type] || { colour: '#999' }).colour; }
   function typeLabel(type) { return (TYPES[type] || { label: type }).label; }
   function display(label, code) {
-    const text = code && label.indexOf(code) < 0 ? code + ' ' + label : label;
+    // a code like M54.5 or F01-F09 leads the label; a slug-like notation (imaging-mri) does not
+    const shown = code && !/^[a-z0-9]+(-[a-z0-9]+)*$/.test(code) && label.indexOf(code) < 0;
+    const text = shown ? code + ' ' + label : label;
     return text.length > 48 ? text.slice(0, 47) + '\u2026' : text;
   }
   function filtering() { return FACETS.some((f) => state.filters[f] >= 0); }
@@ -334,7 +336,10 @@
     if (d.code) h += ' <code class="code">' + esc(d.code) + '</code>';
     if (d.outcome) h += ' ' + badge(d.outcome, OUT[d.outcome] || '#777');
     h += '</p>';
-    if (d.source) h += '<p><a class="source" href="' + esc(d.source) + '">Open the source letter</a></p>';
+    if (d.source) {
+      const letter = /\.(pdf|txt|md)$/i.test(d.source);
+      h += '<p><a class="source" href="' + esc(d.source) + '">Open the source ' + (letter ? 'letter' : 'file') + '</a></p>';
+    }
     const a = d.attrs || {};
     if (d.item !== undefined) {
       if (a.request) h += '<h3>Request</h3><p>' + esc(a.request) + '</p>';
