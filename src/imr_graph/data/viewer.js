@@ -251,7 +251,9 @@
       const li = document.createElement('li');
       li.dataset.type = t;
       li.className = state.hidden.has(t) ? 'off' : '';
-      li.innerHTML = '<span class="swatch" style="background:' + esc(colourOf(t)) + '"></span>' + esc(typeLabel(t)) + ' <span class="n">' + present.get(t) + '</span>';
+      const outs = Object.values(OUT);
+      const swatch = t === 'Outcome' && outs.length ? 'linear-gradient(90deg,' + outs.map((c, k) => c + ' ' + (100 * k / outs.length) + '% ' + (100 * (k + 1) / outs.length) + '%').join(',') + ')' : colourOf(t);
+      li.innerHTML = '<span class="swatch" style="background:' + esc(swatch) + '"></span>' + esc(typeLabel(t)) + ' <span class="n">' + present.get(t) + '</span>';
       li.title = 'click to hide or show ' + typeLabel(t);
       li.addEventListener('click', () => { if (state.hidden.has(t)) state.hidden.delete(t); else state.hidden.add(t); state.view === 'overview' ? rebuild() : refilter(); });
       ul.appendChild(li);
