@@ -35,7 +35,7 @@ import html
 import json
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -238,6 +238,14 @@ def _describe(graph: nx.MultiDiGraph) -> tuple[dict[str, dict[str, str]], dict[s
     return out, schemes
 
 
+def _colours(types: Iterable[str]) -> dict[str, str]:
+    """:data:`TYPE_COLOURS` for the main types, the palette's other colours for the rest."""
+    used = set(TYPE_COLOURS.values())
+    free = [c for c in palette(f"{i:02d}" for i in range(28)).values() if c not in used]
+    others = sorted(set(types) - TYPE_COLOURS.keys())
+    return {t: free[i % len(free)] for i, t in enumerate(others)} | TYPE_COLOURS
+
+
 def _year(attrs: Mapping[str, Any]) -> str | None:
     for key in _YEAR_KEYS:
         value = attrs.get(key)
@@ -277,17 +285,14 @@ def viewer_data(
     outcomes = outcome_nodes(graph)
     terms = ontology_terms()
     type_counts = Counter(v["type"] for v in desc.values())
-    used = set(TYPE_COLOURS.values())
-    free = [c for c in palette(f"{i:02d}" for i in range(28)).values() if c not in used]
-    others = sorted(type_counts.keys() - TYPE_COLOURS.keys())
-    colours = {t: free[i % len(free)] for i, t in enumerate(others)} | TYPE_COLOURS
-
+    colours = _colours(type_counts)
     type_labels: dict[str, str] = {}
 
     def type_label(t: str) -> str:
         if t not in type_labels:
             type_labels[t] = schemes.get(t) or _type_label(t, terms)
         return type_labels[t]
+
     provenance = {n for n, v in desc.items() if v["type"] in PROVENANCE_TYPES}
     provenance |= {n for n in graph if n.startswith("_:") and graph.in_degree(n) and
                    all(k in ("rest", "first") for _, _, k in graph.out_edges(n, keys=True))}
@@ -359,8 +364,6 @@ def viewer_data(
     data: dict[str, Any] = {
         "title": title,
         "mode": "detail" if detail else "overview",
-        "graphNodes": graph.number_of_nodes(),
-        "graphEdges": graph.number_of_edges(),
         "types": [
             {"name": t, "label": type_label(t), "colour": colours[t], "count": c,
              "layer": "provenance" if t in PROVENANCE_TYPES else "domain"}
@@ -371,8 +374,6 @@ def viewer_data(
         "items": items,
         "concepts": [[desc[c]["label"], desc[c]["type"], desc[c]["code"], c]
                      for c in concepts.values()],
-        "outcomeNodes": {o: next((n for n, v in outcomes.items() if v == o), o)
-                         for o in facet["outcome"].values()},
         "nodes": [],
         "edges": [],
     }
