@@ -497,7 +497,11 @@ def record_to_quads(
     # Diagnoses and medications
     for label in record.diagnoses:
         if label.strip():
-            b.add(case, imr("diagnosis"), b.concept(diagnosis_iri(label, base), "Diagnosis", label))
+            node = b.concept(diagnosis_iri(label, base), "Diagnosis", label)
+            b.add(case, imr("diagnosis"), node)
+            status = record.diagnosis_status.get(label)
+            if status:  # derived from the phrase's own words, so shared like its label
+                b.shared(node, imr("diagnosisStatus"), Literal(status))
     b.span(case, imr("diagnosesSpan"), record.diagnoses_span, "the diagnoses")
     medications = [m for m in record.medications if m.strip()]
     for label in medications:
