@@ -192,3 +192,37 @@ def test_corpus_worker_sex(corpus_records: list) -> None:
     missing = [r.case_number for r, s in corpus_records
                if r.worker.sex is None and re.search(r"\b(?:fe)?male\b", s[:600], re.I)]
     assert missing == []
+
+
+_IMPLIED = {"meniscus": "knee", "hearing": "ear", "patella": "knee", "rotator": "shoulder",
+            "epicondylitis": "elbow", "carpal": "wrist"}
+
+
+@pytest.mark.corpus
+def test_corpus_links_keep_side_and_site(corpus_records: list) -> None:
+    """Every link keeps the phrase's side; an exactMatch names no site the phrase lacks."""
+    from imr_graph.linking.icd10 import _covers, _kind, analyse, index, match_diagnoses
+
+    idx = index()
+    bad = []
+    for record, _s in corpus_records:
+        for phrase in record.diagnoses:
+            ptoks, psides = analyse(phrase)
+            for m in match_diagnoses(phrase):
+                assert m.code and idx.is_billable(m.code), m  # never a header category
+                title = idx.label(m.code) or ""
+                tsides = analyse(title)[1]
+                if psides and tsides and not tsides <= psides | {"bilateral"} and \
+                        psides != {"bilateral"}:
+                    bad.append((phrase, m.code, "side"))
+                if m.predicate == "skos:exactMatch" and not m.method.startswith("curated"):
+                    # sites the title names "unspecified", or that the condition implies
+                    # (a meniscus is in the knee), are not sites the phrase lacks
+                    named = analyse(re.sub(r"unspecified \w+", "", title, flags=re.I))[0]
+                    implied = {_IMPLIED[t] for t in ptoks if t in _IMPLIED}
+                    extra = [t for t in named if _kind(t) == "site" and t not in ptoks
+                             and t not in implied and not _covers(t, set(ptoks))
+                             and t not in ("upperlimb", "lowerlimb", "limb")]
+                    if extra:
+                        bad.append((phrase, m.code, f"site {extra}"))
+    assert bad == []

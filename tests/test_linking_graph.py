@@ -188,6 +188,8 @@ def test_cli_link_mappings_report(store_dir: Path, tmp_path: Path) -> None:
     # 6 diagnosis phrases in the seed letters; "syndrome-postlaminectoy-lumbar" (a typo in the
     # letter) and "high risk medications" (not a diagnosis) are rightly left unlinked
     assert lines["diagnoses"][1:3] == ["4", "6"]
+    dx = next(ln for ln in res.output.splitlines() if ln.startswith("diagnosis codes: "))
+    assert "header categories 0" in dx and "exactMatch" in dx
     res = runner.invoke(app, ["mappings", "--store", str(store_dir), "--curated",
                               str(tmp_path / "nope.tsv")])
     assert res.exit_code == 1 and "cannot read curated mappings" in res.output

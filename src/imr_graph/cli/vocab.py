@@ -86,7 +86,7 @@ def link_report(
     curated: CuratedOpt = None,
 ) -> None:
     """Coverage of the links: share of diagnoses, medications and services linked."""
-    from ..linking import coverage, store_concepts, store_links
+    from ..linking import coverage, diagnosis_code_summary, store_concepts, store_links
 
     try:
         with _open(store, base, read_only=True) as gs:
@@ -103,3 +103,6 @@ def link_report(
     for lk in links:
         by_pred[lk.predicate_id] = by_pred.get(lk.predicate_id, 0) + 1
     typer.echo("links: " + ", ".join(f"{p} {n}" for p, n in sorted(by_pred.items())))
+    dx = diagnosis_code_summary(links)
+    if dx:
+        typer.echo("diagnosis codes: " + ", ".join(f"{k} {v}" for k, v in sorted(dx.items())))

@@ -265,6 +265,12 @@ class IcdIndex:
         """Whether ``code`` is in the installed ICD-10-CM code set."""
         return bool(self._cm.is_valid_item(code))
 
+    def is_billable(self, code: str) -> bool:
+        """Whether ``code`` is a leaf of the code set, its 7th-character extensions aside."""
+        cm = self._cm
+        return cm.is_valid_item(code) and (cm.is_extended_subcategory(code) or all(
+            cm.is_extended_subcategory(k) for k in cm.get_children(code)))
+
     def chapter(self, code: str) -> str | None:
         """The chapter number ("13") of a code, or None."""
         cm = self._cm
@@ -543,6 +549,8 @@ _POSITIONS = frozenset(
     ["medial", "lateral", "anterior", "posterior", "superior", "inferior", "proximal", "distal", "upper", "lower"]
 )
 _SPLIT = re.compile(r"\s*(?:,\s*(?:and\s+)?|;\s*|\s+and\s+|\s*/\s*)\s*", re.I)
+_BOTH_SPRAIN_STRAIN = re.compile(r"\b(?:sprains?\s+and\s+strains?|strains?\s+and\s+sprains?)\b",
+                                 re.I)
 _SPRAIN_STRAIN = re.compile(r"\b(?:sprain|strain)s?\s*[/-]\s*(?:sprain|strain)s?\b", re.I)
 
 
@@ -555,6 +563,14 @@ def match_diagnoses(phrase: str) -> list[IcdMatch]:
     part of what the phrase says, so it is linked with ``skos:narrowMatch``. An empty list
     means the matcher is unsure.
     """
+    if _BOTH_SPRAIN_STRAIN.search(phrase):  # "strains and sprains": two conditions, both coded
+        out: dict[str, IcdMatch] = {}
+        for word in ("sprain", "strain"):
+            for m in match_diagnoses(_BOTH_SPRAIN_STRAIN.sub(word, phrase)):
+                if m.code and m.code not in out:
+                    out[m.code] = IcdMatch(phrase, m.code, m.label, "skos:narrowMatch",
+                                           m.confidence, m.method)
+        return list(out.values())
     links = link_phrase(phrase)
     whole = links[0] if links else IcdMatch(phrase, None, None, None, 0.0, "unsure")
     if links and whole.predicate == "skos:exactMatch":
@@ -573,16 +589,21 @@ def match_diagnoses(phrase: str) -> list[IcdMatch]:
              for toks, _s in analysed]
     sites = [[t for t in toks if _kind(t) == "site"] for toks, _s in analysed]
     rebuilt: list[str] = []
+    last_sites: list[str] = []
+    last_sides: list[str] = []
     for i, part in enumerate(parts):
         extra: list[str] = []
         if not conds[i]:
             donor = next((conds[j] for j in range(i + 1, len(parts)) if conds[j]), None)
             donor = donor or next((conds[j] for j in range(i - 1, -1, -1) if conds[j]), [])
             extra += donor
-        if not sites[i] and i > 0 and sites[i - 1]:
-            extra += sites[i - 1]
-        if not analysed[i][1] and i > 0:
-            extra += sorted(analysed[i - 1][1])
+        # a part without a site or side takes the last one named before it
+        last_sites = sites[i] or last_sites
+        if not sites[i]:
+            extra += last_sites
+        last_sides = sorted(analysed[i][1]) or last_sides
+        if not analysed[i][1]:
+            extra += last_sides
         rebuilt.append(" ".join([part.replace("sprainstrain", "sprain/strain"), *extra]))
     out: dict[str, IcdMatch] = {}
     for part in rebuilt:
@@ -669,9 +690,11 @@ def _link_both_sides(phrase: str) -> list[IcdMatch]:
     sides = _WITH.split(text, maxsplit=1)
     if len(sides) != 2 or not all(p.strip() for p in sides):
         return []
-    site_words = [t for t in analyse(sides[0])[0] if _kind(t) == "site"]
-    if not any(_kind(t) == "site" for t in analyse(sides[1])[0]):
-        sides[1] = " ".join([sides[1], *site_words])  # "lumbar pain with radiculopathy"
+    head_toks, head_sides = analyse(sides[0])
+    tail_toks, tail_sides = analyse(sides[1])
+    if not any(_kind(t) == "site" for t in tail_toks):  # "lumbar pain with radiculopathy"
+        sides[1] = " ".join([sides[1], *(t for t in head_toks if _kind(t) == "site"),
+                             *(() if tail_sides else sorted(head_sides))])
     first, second = link_phrase(sides[0]), link_phrase(sides[1])
     if not first or not second:
         return []
