@@ -226,3 +226,19 @@ def test_corpus_links_keep_side_and_site(corpus_records: list) -> None:
                     if extra:
                         bad.append((phrase, m.code, f"site {extra}"))
     assert bad == []
+
+
+def test_serial_comma_variants_share_one_label() -> None:
+    from imr_graph.mapping import diagnosis_iri, record_to_quads, skos
+
+    from .graph_records import handmade_cases
+
+    labels = set()
+    for variant in ("strain of muscle, fascia, and tendon at neck level",
+                    "strain of muscle, fascia and tendon at neck level"):
+        record, text = handmade_cases()[0]
+        record.diagnoses = [variant]
+        node = diagnosis_iri(variant)
+        labels |= {q.object.value for q in record_to_quads(record, text)
+                   if q.subject == node and q.predicate == skos("prefLabel")}
+    assert labels == {"strain of muscle, fascia and tendon at neck level"}
