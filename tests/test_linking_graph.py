@@ -188,6 +188,8 @@ def test_cli_link_mappings_report(store_dir: Path, tmp_path: Path) -> None:
     # 6 diagnosis phrases in the seed letters; "syndrome-postlaminectoy-lumbar" (a typo in the
     # letter) and "high risk medications" (not a diagnosis) are rightly left unlinked
     assert lines["diagnoses"][1:3] == ["4", "6"]
+    dx = next(ln for ln in res.output.splitlines() if ln.startswith("diagnosis codes: "))
+    assert "header categories 0" in dx and "exactMatch" in dx
     res = runner.invoke(app, ["mappings", "--store", str(store_dir), "--curated",
                               str(tmp_path / "nope.tsv")])
     assert res.exit_code == 1 and "cannot read curated mappings" in res.output
@@ -299,3 +301,42 @@ def test_drop_after_link_prunes_the_dropped_case_concepts(tmp_path: Path) -> Non
     assert after["cases"] == before["cases"] - 1
     assert after["services"] == before["services"] - 1
     assert after["diagnoses"] < before["diagnoses"]
+
+
+def test_overturn_rate_by_diagnosis_groups_by_icd10_category(handmade_linked) -> None:
+    gs, _replace, _old = handmade_linked
+    got = {r[0]: (r[1], r[2], r[3]) for r in _canned(gs, "overturn-rate-by-diagnosis")}
+    chapters = {r[0]: (r[2], r[3]) for r in _canned(gs, "overturn-rate-by-icd10-chapter")}
+    # lumbar radiculopathy (M54.16) and neck pain (M54.2) meet in M54, the only category
+    # of chapter 13 here; chronic pain syndrome (G89.4) is chapter 6's only one. (The
+    # fixture's cases change between tests, so rows are compared, not constants.)
+    assert set(got) == {"M54", "G89"}
+    assert got["M54"] == ("Dorsalgia", *chapters["13"])
+    assert got["G89"] == ("Pain, not elsewhere classified", *chapters["6"])
+
+
+def test_status_diagnoses_left_out_unless_asked(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from .graph_records import ItemSpec, make_record
+
+    record, text = make_record("CM17-0000010", [ItemSpec("MRI of the lumbar spine", "Overturned")],
+                               diagnoses=("possible carpal tunnel syndrome", "neck pain"))
+    record.diagnosis_status = {"possible carpal tunnel syndrome": "possible"}
+    with GraphStore(tmp_path / "store", read_only=False) as gs:
+        gs.replace_case(record, text, ingest_time=datetime(2024, 1, 1, tzinfo=UTC))
+        relink(gs)
+        assert [r[0] for r in _canned(gs, "overturn-rate-by-icd10-chapter")] == ["13"]
+        every = _canned(gs, "overturn-rate-by-icd10-chapter", all_statuses="true")
+        assert sorted(r[0] for r in every) == ["13", "6"]
+        plain = [(r[0], r[2]) for r in _canned(gs, "overturn-rate-by-diagnosis")]
+        assert plain == [("M54", "1")]  # neck pain only; one case, one item
+        every = _canned(gs, "overturn-rate-by-diagnosis", all_statuses="true")
+        assert sorted((r[0], r[2]) for r in every) == [("G56", "1"), ("M54", "1")]
+        links = {r[0] for r in gs.query(
+            "PREFIX skos: <http://www.w3.org/2004/02/skos/core#> "
+            "PREFIX imrv: <https://w3id.org/imr-graph/vocab#> "
+            "SELECT ?n WHERE { ?d skos:prefLabel 'possible carpal tunnel syndrome' ; "
+            "skos:exactMatch|skos:closeMatch|skos:broadMatch|skos:narrowMatch ?c . "
+            "?c imrv:icd10Category/skos:notation ?n }")}
+        assert {t.value for t in links} == {"G56"}

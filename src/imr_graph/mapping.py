@@ -135,6 +135,9 @@ def normalise_label(label: str) -> str:
     return " ".join(text.split()) or " ".join(label.split()).lower()
 
 
+_SERIAL_COMMA = re.compile(r",\s+(?=(?:and|or)\s)")
+
+
 def slug(label: str) -> str:
     """The IRI segment of a label: lowercase, ascii-folded, non-alphanumerics -> ``-``.
 
@@ -388,10 +391,10 @@ class _Builder:
         if value is not None and value.strip():
             self.add(s, p, Literal(value))
 
-    def concept(self, node: NamedNode, cls: str, label: str) -> NamedNode:
+    def concept(self, node: NamedNode, cls: str, label: str, pref: str | None = None) -> NamedNode:
         self.shared(node, A, imr(cls))
         self.shared(node, A, skos("Concept"))
-        pref = normalise_label(label)
+        pref = pref or normalise_label(label)
         self.shared(node, skos("prefLabel"), Literal(pref))
         written = " ".join(label.split())
         if written != pref:
@@ -497,7 +500,14 @@ def record_to_quads(
     # Diagnoses and medications
     for label in record.diagnoses:
         if label.strip():
-            b.add(case, imr("diagnosis"), b.concept(diagnosis_iri(label, base), "Diagnosis", label))
+            # "muscle, fascia, and tendon" and "muscle, fascia and tendon" share an IRI (the
+            # slug drops commas), so they must share the label too: no serial comma
+            pref = _SERIAL_COMMA.sub(" ", normalise_label(label))
+            node = b.concept(diagnosis_iri(label, base), "Diagnosis", label, pref)
+            b.add(case, imr("diagnosis"), node)
+            status = record.diagnosis_status.get(label)
+            if status:  # derived from the phrase's own words, so shared like its label
+                b.shared(node, imr("diagnosisStatus"), Literal(status))
     b.span(case, imr("diagnosesSpan"), record.diagnoses_span, "the diagnoses")
     medications = [m for m in record.medications if m.strip()]
     for label in medications:

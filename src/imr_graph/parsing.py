@@ -22,7 +22,7 @@ from .errors import NotALetterError, ParseError, UnsupportedLayoutError
 from .guidelines import parse_guideline, rationale_references
 from .reading import Document, read_document
 from .records import Item, Record, Reviewer, Source, Span, Worker
-from .summary import find_diagnoses, find_medications, find_worker
+from .summary import diagnosis_status, find_diagnoses, find_medications, find_worker
 from .textutil import clean, ws
 
 # ---------------------------------------------------------------------------------------
@@ -394,6 +394,7 @@ def parse_text(text: str, *, path: str = "<text>", sha256: str = "", fmt: str = 
         source=Source(path=path, sha256=sha256, format=fmt),  # type: ignore[arg-type]
         diagnoses_span=d_span,
         medications_span=m_span,
+        diagnosis_status={d: st for d in diagnoses if (st := diagnosis_status(d))},
     )
 
 

@@ -16,7 +16,7 @@ Span = tuple[int, int]
 Outcome = Literal["Upheld", "Overturned"]
 Family = Literal["MTUS", "ODG", "ACOEM", "OTHER"]
 
-PARSER_VERSION = "1.0.0"
+PARSER_VERSION = "1.1.0"
 FAMILIES: tuple[str, ...] = ("MTUS", "ODG", "ACOEM", "OTHER")
 
 
@@ -129,6 +129,7 @@ class Record:
     parser_version: str = PARSER_VERSION
     diagnoses_span: Span | None = None
     medications_span: Span | None = None
+    diagnosis_status: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (spans as two-element lists)."""

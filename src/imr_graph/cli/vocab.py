@@ -89,7 +89,7 @@ def link_report(
     curated: CuratedOpt = None,
 ) -> None:
     """Coverage of the links: share of diagnoses, medications and services linked."""
-    from ..linking import coverage, store_concepts, store_links
+    from ..linking import coverage, diagnosis_code_summary, store_concepts, store_links
     from .progress import progress
 
     try:
@@ -108,3 +108,6 @@ def link_report(
     for lk in links:
         by_pred[lk.predicate_id] = by_pred.get(lk.predicate_id, 0) + 1
     typer.echo("links: " + ", ".join(f"{p} {n}" for p, n in sorted(by_pred.items())))
+    dx = diagnosis_code_summary(links)
+    if dx:
+        typer.echo("diagnosis codes: " + ", ".join(f"{k} {v}" for k, v in sorted(dx.items())))

@@ -19,7 +19,15 @@ from __future__ import annotations
 from .drugs import DrugMatch, match_drug, parse_medication
 from .guidelines import match_citation
 from .icd10 import IcdMatch, match_diagnosis
-from .links import Concepts, Link, apply_curated, concepts_from_records, coverage, link_concepts
+from .links import (
+    Concepts,
+    Link,
+    apply_curated,
+    concepts_from_records,
+    coverage,
+    diagnosis_code_summary,
+    link_concepts,
+)
 from .rdf import item_details, relink, store_concepts, store_links
 from .services import ServiceMatch, classify_service
 from .sssom import read_sssom, write_sssom
@@ -34,6 +42,7 @@ __all__ = [
     "classify_service",
     "concepts_from_records",
     "coverage",
+    "diagnosis_code_summary",
     "item_details",
     "link_concepts",
     "match_citation",

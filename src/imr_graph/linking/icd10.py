@@ -49,6 +49,8 @@ _REWRITES: tuple[tuple[str, str], ...] = (
     (r"\bnucleus pulposus\b", "disc"),
     (r"\bdegenerative disc disease\b", "disc degeneration"),
     (r"\b(?:lower|low)[ -]back\b", "lumbar"),
+    (r"\b(thoracic|lumbar|cervical|lumbosacral)(?: spine)? back\b", r"\1"),
+    (r"\bsciatic pain\b", "sciatica"),
     (r"\bupper[ -]back\b", "thoracic"),
     (r"\bmid[ -]back\b", "thoracic"),
     (r"\bpost[ -]?laminectomy\b", "postlaminectomy"),
@@ -90,6 +92,7 @@ _SYNONYMS: dict[str, str] = {
     "ankles": "ankle",
     "knees": "knee",
     "feet": "foot",
+    "heel": "foot",
     "tear": "tear",
     "torn": "tear",
     "bilaterally": "bilateral",
@@ -117,6 +120,13 @@ _SITES = frozenset(
 _GENERIC_SITES = frozenset({"upperlimb", "lowerlimb", "limb"})
 _UPPER = frozenset(["wrist", "hand", "finger", "thumb", "elbow", "forearm", "arm", "shoulder", "upperarm"])
 _LOWER = frozenset(["knee", "ankle", "foot", "toe", "hip", "leg", "thigh", "lowerleg", "heel"])
+
+_NOS = re.compile(r"\bNOS\b")
+_BROKEN = re.compile(r"\b([A-Za-z]{3,})-([a-z]{3,})\b")
+_NOTE_CODE = re.compile(r"\(([A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{1,4})?)-?\)\s*$")
+_PAREN = re.compile(r"\([^)]*\)")
+_NOTE_REFS = re.compile(r"\(([A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{1,4})?)-?\)")
+_NOTE_STOP = frozenset({"a", "an", "the", "of", "and", "or", "in", "with", "to", "for", "nos"})
 
 EXACT_MIN = 0.95
 EXACT_PRECISION = 0.9
@@ -201,22 +211,27 @@ class IcdIndex:
             if cm.is_chapter_or_block(code) or cm.is_extended_subcategory(code):
                 continue
             label = cm.get_description(code)
-            toks, sides = analyse(label)
-            tokset = frozenset(toks)
-            i = len(self.codes)
-            self.codes.append(code)
-            self.labels.append(label)
-            self.tokens.append(tokset)
-            self.sides.append(sides)
-            self.lengths.append(len(label))
-            for tok in tokset:
-                df[tok] += 1
-                if _kind(tok) in ("condition", "qualifier", "site"):
-                    postings[tok].append(i)
+            # The title and the tabular list's inclusion terms ("Frozen shoulder" under
+            # M75.0, "Lumbago NOS" under M54.50) are all ways to say the code.
+            for text in (label, *cm.get_inclusion_term(code)):
+                toks, sides = analyse(_NOS.sub("", text))
+                tokset = frozenset(toks)
+                i = len(self.codes)
+                self.codes.append(code)
+                self.labels.append(label)
+                self.tokens.append(tokset)
+                self.sides.append(sides)
+                self.lengths.append(len(label) if text is label else len(label) + 1)
+                for tok in tokset:
+                    df[tok] += 1
+                    if _kind(tok) in ("condition", "qualifier", "site"):
+                        postings[tok].append(i)
         self.postings = dict(postings)
         n = len(self.codes)
         self.weights = {t: max(0.5, math.log10(n / c)) for t, c in df.items()}
-        self._by_code = {c: i for i, c in enumerate(self.codes)}
+        self._by_code: dict[str, int] = {}
+        for i, c in enumerate(self.codes):
+            self._by_code.setdefault(c, i)
         self._wcache: dict[str, float] = {}
         self.dweights = [sum(self.weight(t) for t in toks) or 1.0 for toks in self.tokens]
 
@@ -249,6 +264,12 @@ class IcdIndex:
     def is_valid(self, code: str) -> bool:
         """Whether ``code`` is in the installed ICD-10-CM code set."""
         return bool(self._cm.is_valid_item(code))
+
+    def is_billable(self, code: str) -> bool:
+        """Whether ``code`` is a leaf of the code set, its 7th-character extensions aside."""
+        cm = self._cm
+        return cm.is_valid_item(code) and (cm.is_extended_subcategory(code) or all(
+            cm.is_extended_subcategory(k) for k in cm.get_children(code)))
 
     def chapter(self, code: str) -> str | None:
         """The chapter number ("13") of a code, or None."""
@@ -299,6 +320,8 @@ class IcdIndex:
             score = (recall**0.6) * (precision**0.4) * side_factor
             if precision < MIN_PRECISION:
                 continue
+            if any(t not in ptoks and _kind(t) == "site" for t in dmatched):
+                score *= 0.97  # a site the title names only by a neighbour ("arm" for shoulder)
             extra_sites = {t for t in dtoks - dmatched if _kind(t) == "site"} - _GENERIC_SITES
             if extra_sites:  # the code names a site the phrase does not: it is narrower
                 score *= 0.9 if any(_kind(t) == "site" for t in ptoks) else 0.7
@@ -307,7 +330,134 @@ class IcdIndex:
             )
             results.append((score, self.codes[i], recall, precision, only_sites))
         results.sort(key=lambda r: (-r[0], self.lengths[self._by_code[r[1]]], r[1]))
-        return results
+        seen: set[str] = set()
+        return [r for r in results if not (r[1] in seen or seen.add(r[1]))]
+
+    def billable(self, code: str, sides: frozenset[str]) -> list[str]:
+        """The codes a coder bills for ``code`` when the phrase says ``sides``.
+
+        A header category is never the answer when a child fits: the child of the same
+        side ("right" -> "..., right shoulder"); for "bilateral" the bilateral child, or
+        else the right and the left child (two codes); without a side the side-free or
+        "unspecified" child. Among fitting children the "unspecified" one is taken, then
+        an "other" one (ICD-10-CM's rule for NOS), then the plainest title (a fracture
+        not said to be nondisplaced is coded displaced). 7th-character extensions are not
+        children here (see :func:`encounter_code`).
+        """
+        cm = self._cm
+        if not cm.is_valid_item(code):
+            return [code]
+        kids = [k for k in cm.get_children(code) if not cm.is_extended_subcategory(k)]
+        if not kids:
+            return [code]
+        side_of = {k: analyse(cm.get_description(k))[1] for k in kids}
+        if sides == {"bilateral"}:
+            both = [k for k in kids if side_of[k] == {"bilateral"}]
+            if both:
+                return self.billable(self._plainest(both), sides)
+            right = [k for k in kids if side_of[k] == {"right"}]
+            left = [k for k in kids if side_of[k] == {"left"}]
+            if right and left:
+                return (self.billable(self._plainest(right), frozenset({"right"}))
+                        + self.billable(self._plainest(left), frozenset({"left"})))
+        if sides:
+            same = [k for k in kids if side_of[k] == sides]
+            if same:
+                return self.billable(self._plainest(same), sides)
+        free = [k for k in kids if not side_of[k]]
+        return self.billable(self._plainest(free or kids), sides)
+
+    def _plainest(self, codes: list[str]) -> str:
+        def key(code: str) -> tuple[int, bool, bool, int, str]:
+            title = self._cm.get_description(code).lower()
+            vague = len(re.findall(r"unspecified|unknown", title))
+            rank = -vague if vague else 1 if re.search(r"\bother\b", title) else 2
+            # NOS is the uncomplicated case: "without obstruction", "not intractable"
+            plain = bool(re.search(r"\bwithout\b|\bnot intractable\b", title))
+            return rank, not plain, "nondisplaced" in title, len(title), code
+
+        return min(codes, key=key)
+
+    def excluded_for(self, code: str, phrase_tokens: set[str]) -> str | None:
+        """The code an Excludes1 note of ``code`` (or its category) sends this phrase to.
+
+        "R53.1 Weakness" excludes "muscle weakness (generalized) (M62.81)": a phrase that
+        says every word of the note (nonessential words in parentheses aside) gets M62.81.
+        """
+        cm = self._cm
+        if not cm.is_valid_item(code):
+            return None
+        chain = [code, *cm.get_ancestors(code)]
+        for c in chain:
+            if cm.is_chapter_or_block(c):
+                break
+            for note in cm.get_excludes1(c):
+                m = _NOTE_CODE.search(note)
+                if m is None or _NOS.search(note):  # "pain NOS (R52)": the unqualified term
+                    continue
+                target = m.group(1)
+                if not cm.is_valid_item(target):
+                    continue
+                words = {t for t in analyse(_PAREN.sub(" ", note[: m.start()]))[0]
+                         if t not in _NOTE_STOP}
+                if words and words <= phrase_tokens:
+                    return target
+        return None
+
+    def join_broken(self, m: re.Match[str]) -> str:
+        """ "radicul-opathy" (a word hyphenated across a line) as one word when the index
+        knows the joined word and not its halves."""
+        joined = (m.group(1) + m.group(2)).lower()
+        halves = (m.group(1).lower(), m.group(2).lower())
+        if joined in self.postings and not any(h in self.postings for h in halves):
+            return m.group(1) + m.group(2)
+        return m.group(0)
+
+    def excludes_any(self, code: str, others: list[str]) -> bool:
+        """Whether an Excludes1 note of ``code`` or its category names one of ``others``."""
+        cm = self._cm
+        if not cm.is_valid_item(code):
+            return False
+        for c in [code, *cm.get_ancestors(code)]:
+            if cm.is_chapter_or_block(c):
+                break
+            for note in cm.get_excludes1(c):
+                for ref in _NOTE_REFS.findall(note):
+                    if any(o.startswith(ref) for o in others):
+                        return True
+        return False
+
+    def encounter_code(self, code: str, phrase: str) -> str:
+        """``code`` with the 7th character the phrase states, else ``code`` unchanged.
+
+        Policy: letters seldom say which encounter a diagnosis belongs to, so an injury
+        code keeps six characters unless the phrase says "initial encounter" (A),
+        "subsequent (encounter)" or "... with routine/delayed healing" (D/G for fractures)
+        or "sequela" (S).
+        """
+        cm = self._cm
+        text = phrase.lower()
+        want = ("initial" if "initial" in text else "sequela" if "sequela" in text
+                else "subsequent" if re.search(r"subsequent|routine healing|delayed healing",
+                                               text) else None)
+        if want is None or not cm.is_valid_item(code):
+            return code
+        exts = [k for k in cm.get_children(code) if cm.is_extended_subcategory(k)]
+        if not exts:
+            return code
+        defs: dict[str, str] = {}
+        for c in [code, *cm.get_ancestors(code)]:
+            defs = cm.get_seven_chr_def(c) or {}
+            if defs:
+                break
+        fitting = [k for k in exts if want in defs.get(k[-1], "").lower()]
+        if "delayed healing" in text:
+            fitting = [k for k in fitting if "delayed" in defs[k[-1]].lower()] or fitting
+        elif want != "sequela":
+            plain = [k for k in fitting if re.search(r"routine healing|closed fracture|^initial encounter$|^subsequent encounter$",
+                                                     defs[k[-1]].lower())]
+            fitting = plain or fitting
+        return fitting[0] if fitting else code
 
 
 def _coarser(tok: str, dtoks: frozenset[str]) -> bool:
@@ -321,7 +471,7 @@ def _coarser(tok: str, dtoks: frozenset[str]) -> bool:
 
 _SITE_PAIRS: dict[str, frozenset[str]] = {
     # ICD-10-CM names some sites in pairs ("ankle and foot level", "shoulder and upper arm")
-    "foot": frozenset({"ankle"}), "ankle": frozenset({"foot"}),
+    "foot": frozenset({"ankle", "heel"}), "ankle": frozenset({"foot"}),
     "upperarm": frozenset({"shoulder"}), "thigh": frozenset({"hip"}),
     "hand": frozenset({"wrist"}), "wrist": frozenset({"hand"}),
     "lowerleg": frozenset({"knee"}), "arm": frozenset({"shoulder"}),
@@ -359,9 +509,11 @@ class _Alias:
     confidence: float
 
 
-def _alias_key(text: str) -> tuple[frozenset[str], frozenset[str]]:
+def _alias_key(text: str, *, qualifiers: bool = False) -> tuple[frozenset[str], frozenset[str]]:
+    """Order-insensitive key of a phrase: its words but soft ones (and qualifiers unless asked)."""
     toks, sides = analyse(text)
-    return frozenset(t for t in toks if _kind(t) not in ("soft", "qualifier")), sides
+    drop = ("soft",) if qualifiers else ("soft", "qualifier")
+    return frozenset(t for t in toks if _kind(t) not in drop), sides
 
 
 @lru_cache(maxsize=1)
@@ -375,7 +527,9 @@ def aliases() -> dict[frozenset[str], _Alias]:
             phrase, target = row[0].strip(), row[1].strip()
             predicate = row[2].strip() if len(row) > 2 and row[2].strip() else "skos:exactMatch"
             conf = float(row[3]) if len(row) > 3 and row[3].strip() else 0.95
-            table[_alias_key(phrase)[0]] = _Alias(target, predicate, conf)
+            # Keyed with its qualifiers: "radicular pain" is not "pain", and a phrase finds
+            # a row either by all its words or by its words without qualifiers.
+            table[_alias_key(phrase, qualifiers=True)[0]] = _Alias(target, predicate, conf)
     return table
 
 
@@ -395,6 +549,8 @@ _POSITIONS = frozenset(
     ["medial", "lateral", "anterior", "posterior", "superior", "inferior", "proximal", "distal", "upper", "lower"]
 )
 _SPLIT = re.compile(r"\s*(?:,\s*(?:and\s+)?|;\s*|\s+and\s+|\s*/\s*)\s*", re.I)
+_BOTH_SPRAIN_STRAIN = re.compile(r"\b(?:sprains?\s+and\s+strains?|strains?\s+and\s+sprains?)\b",
+                                 re.I)
 _SPRAIN_STRAIN = re.compile(r"\b(?:sprain|strain)s?\s*[/-]\s*(?:sprain|strain)s?\b", re.I)
 
 
@@ -407,37 +563,56 @@ def match_diagnoses(phrase: str) -> list[IcdMatch]:
     part of what the phrase says, so it is linked with ``skos:narrowMatch``. An empty list
     means the matcher is unsure.
     """
-    whole = match_diagnosis(phrase)
-    if whole.code is not None and (whole.predicate == "skos:exactMatch" or whole.confidence >= 0.85):
-        return [whole]
+    if _BOTH_SPRAIN_STRAIN.search(phrase):  # "strains and sprains": two conditions, both coded
+        out: dict[str, IcdMatch] = {}
+        for word in ("sprain", "strain"):
+            for m in match_diagnoses(_BOTH_SPRAIN_STRAIN.sub(word, phrase)):
+                if m.code and m.code not in out:
+                    out[m.code] = IcdMatch(phrase, m.code, m.label, "skos:narrowMatch",
+                                           m.confidence, m.method)
+        return list(out.values())
+    links = link_phrase(phrase)
+    whole = links[0] if links else IcdMatch(phrase, None, None, None, 0.0, "unsure")
+    if links and whole.predicate == "skos:exactMatch":
+        return links
+    both = _link_both_sides(phrase)
+    if both:
+        return both
+    if links and (whole.confidence >= 0.85 or len(links) > 1):
+        return links
     text = _SPRAIN_STRAIN.sub("sprainstrain", clean_phrase(phrase))
     parts = [p for p in _SPLIT.split(text) if p.strip()]
     if len(parts) < 2:
-        return [whole] if whole.code else []
+        return links
     analysed = [analyse(p) for p in parts]
     conds = [[t for t in toks if _kind(t) == "condition" and t not in _POSITIONS]
              for toks, _s in analysed]
     sites = [[t for t in toks if _kind(t) == "site"] for toks, _s in analysed]
     rebuilt: list[str] = []
+    last_sites: list[str] = []
+    last_sides: list[str] = []
     for i, part in enumerate(parts):
         extra: list[str] = []
         if not conds[i]:
             donor = next((conds[j] for j in range(i + 1, len(parts)) if conds[j]), None)
             donor = donor or next((conds[j] for j in range(i - 1, -1, -1) if conds[j]), [])
             extra += donor
-        if not sites[i] and i > 0 and sites[i - 1]:
-            extra += sites[i - 1]
-        if not analysed[i][1] and i > 0:
-            extra += sorted(analysed[i - 1][1])
+        # a part without a site or side takes the last one named before it
+        last_sites = sites[i] or last_sites
+        if not sites[i]:
+            extra += last_sites
+        last_sides = sorted(analysed[i][1]) or last_sides
+        if not analysed[i][1]:
+            extra += last_sides
         rebuilt.append(" ".join([part.replace("sprainstrain", "sprain/strain"), *extra]))
     out: dict[str, IcdMatch] = {}
     for part in rebuilt:
-        m = match_diagnosis(part)
-        if m.code is not None and m.code not in out:
-            out[m.code] = IcdMatch(phrase, m.code, m.label, "skos:narrowMatch",
-                                   round(m.confidence * 0.9, 3), f"{m.method}+split")
+        for m in link_phrase(part):
+            if m.code is not None and m.code not in out:
+                out[m.code] = IcdMatch(phrase, m.code, m.label, "skos:narrowMatch",
+                                       round(m.confidence * 0.9, 3), f"{m.method}+split")
     if not out:
-        return [whole] if whole.code else []
+        return links
     # Keep the most specific codes: drop a code that is a parent of another one kept.
     codes = list(out)
     return [out[c] for c in codes
@@ -445,33 +620,110 @@ def match_diagnoses(phrase: str) -> list[IcdMatch]:
 
 
 def match_diagnosis(phrase: str) -> IcdMatch:
-    """Link one diagnosis phrase to ICD-10-CM, or say it is unsure (``code`` None)."""
+    """Link one diagnosis phrase to ICD-10-CM, or say it is unsure (``code`` None).
+
+    For a "bilateral" phrase whose code has only right and left children this is the
+    right-side code; :func:`match_diagnoses` gives both.
+    """
+    links = link_phrase(phrase)
+    return links[0] if links else IcdMatch(phrase, None, None, None, 0.0, "unsure")
+
+
+def link_phrase(phrase: str) -> list[IcdMatch]:
+    """The billable code(s) of one phrase: alias or lexical match, then Excludes1, then the
+    child that fits (:meth:`IcdIndex.billable`), then the stated 7th character."""
     text = clean_phrase(phrase)
     if not text:
-        return IcdMatch(phrase, None, None, None, 0.0, "unsure")
+        return []
     idx = index()
-    key, sides = _alias_key(text)
-    alias = aliases().get(key)
+    text = _BROKEN.sub(lambda m: idx.join_broken(m), text)
+    full, sides = _alias_key(text, qualifiers=True)
+    alias = aliases().get(full)
+    if alias is None:
+        alias = aliases().get(_alias_key(text)[0])
+        if alias is not None and full & _CLOSE_ONLY and alias.predicate == "skos:exactMatch":
+            alias = _Alias(alias.target, "skos:closeMatch", alias.confidence)  # "sprain/strain"
+    found: tuple[str, str, float, str] | None = None
     if alias is not None:
         if alias.target.startswith("="):
             rewritten = alias.target[1:] + "".join(f" {s}" for s in sorted(sides))
             best = _best(idx, rewritten)
             if best is not None:
-                code, _pred, conf = best
-                return IcdMatch(
-                    phrase, code, idx.label(code), alias.predicate,
-                    round(min(conf, alias.confidence), 3), "curated-alias+lexical",
-                )
+                found = (best[0], alias.predicate, round(min(best[2], alias.confidence), 3),
+                         "curated-alias+lexical")
         elif idx.is_valid(alias.target):
-            return IcdMatch(
-                phrase, alias.target, idx.label(alias.target), alias.predicate,
-                alias.confidence, "curated-alias",
-            )
-    best = _best(idx, text)
-    if best is None:
-        return IcdMatch(phrase, None, None, None, 0.0, "unsure")
-    code, predicate, conf = best
-    return IcdMatch(phrase, code, idx.label(code), predicate, conf, "lexical")
+            found = (alias.target, alias.predicate, alias.confidence, "curated-alias")
+    if found is None:
+        best = _best(idx, text)
+        if best is None:
+            return _link_main_condition(phrase, text)
+        found = (*best, "lexical")
+        target = idx.excluded_for(best[0], set(analyse(text)[0]))
+        if target is not None:
+            found = (target, best[1], best[2], "lexical+excludes1")
+    code, predicate, conf, method = found
+    codes = idx.billable(code, sides)
+    out: list[IcdMatch] = []
+    for c in codes:
+        pred = predicate
+        title = (idx.label(c) or "").lower()
+        if len(codes) > 1:
+            pred = "skos:narrowMatch"  # one side of a "bilateral" phrase
+        elif (c != code and pred == "skos:exactMatch" and "unspecified" not in title
+              and re.search(r"\bother\b", title)):
+            pred = "skos:closeMatch"  # NOS coded to an "other" child
+        c = idx.encounter_code(c, phrase)
+        out.append(IcdMatch(phrase, c, idx.label(c), pred, conf, method))
+    return out
+
+
+def _link_both_sides(phrase: str) -> list[IcdMatch]:
+    """ "A due to B" coded B (a coder codes the cause the symptom is integral to); "A with
+    B" / "A secondary to B" coded A and B, less any code an Excludes1 note of the other
+    forbids ("low back pain with back strain": M54.5 excludes low back strain, S39.012)."""
+    text = clean_phrase(phrase)
+    cause = _CAUSE.split(text, maxsplit=1)
+    if len(cause) == 2 and all(p.strip() for p in cause):
+        links = link_phrase(cause[1])
+        return [IcdMatch(phrase, m.code, m.label, "skos:broadMatch",
+                         round(m.confidence * 0.9, 3), f"{m.method}+cause") for m in links]
+    sides = _WITH.split(text, maxsplit=1)
+    if len(sides) != 2 or not all(p.strip() for p in sides):
+        return []
+    head_toks, head_sides = analyse(sides[0])
+    tail_toks, tail_sides = analyse(sides[1])
+    if not any(_kind(t) == "site" for t in tail_toks):  # "lumbar pain with radiculopathy"
+        sides[1] = " ".join([sides[1], *(t for t in head_toks if _kind(t) == "site"),
+                             *(() if tail_sides else sorted(head_sides))])
+    first, second = link_phrase(sides[0]), link_phrase(sides[1])
+    if not first or not second:
+        return []
+    kept = [m for m in first + second if not index().excludes_any(
+        m.code or "", [o.code for o in first + second if o.code and o.code != m.code])]
+    return [IcdMatch(phrase, m.code, m.label, "skos:narrowMatch", round(m.confidence * 0.9, 3),
+                     f"{m.method}+split") for m in kept]
+
+
+_CAUSE = re.compile(r"\s+(?:due\s+to|caused\s+by)\s+", re.I)
+_WITH = re.compile(r"\s+(?:with|and\s+associated|secondary\s+to)\s+", re.I)
+
+
+def _link_main_condition(phrase: str, text: str) -> list[IcdMatch]:
+    """A phrase the matcher cannot code whole, coded by its main condition.
+
+    "chest pain due to chest contusion": the cause is what a coder codes (the pain is
+    integral to it); "blunt head trauma with headaches": the condition before "with". The
+    code then says less than the phrase: ``skos:broadMatch``, lower confidence.
+    """
+    for pattern, pick in ((_CAUSE, 1), (_WITH, 0)):
+        parts = pattern.split(text, maxsplit=1)
+        if len(parts) == 2 and all(p.strip() for p in parts):
+            links = link_phrase(parts[pick])
+            if links:
+                return [IcdMatch(phrase, m.code, m.label, "skos:broadMatch",
+                                 round(m.confidence * 0.9, 3), f"{m.method}+main-condition")
+                        for m in links]
+    return []
 
 
 def _best(idx: IcdIndex, text: str) -> tuple[str, str, float] | None:

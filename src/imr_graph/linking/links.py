@@ -298,3 +298,24 @@ def coverage(concepts: Concepts, links: list[Link], base: str = DEFAULT_BASE) ->
             [guideline_iri(f, t, y, base).value for f, t, y in concepts.documents],
             "imr-graph guideline scheme"),
     }
+
+
+def diagnosis_code_summary(links: list[Link]) -> dict[str, int]:
+    """Diagnosis -> ICD-10-CM links by predicate, and how many codes are header categories.
+
+    A header category (a code with children other than 7th-character extensions) should
+    never be linked: the matcher takes the child that fits (see docs/linking.md).
+    """
+    from .icd10 import index
+
+    idx = index()
+    out: dict[str, int] = {}
+    for lk in links:
+        if lk.subject_category != "diagnosis" or lk.object_source != "ICD10CM":
+            continue
+        key = lk.predicate_id.split(":", 1)[1]
+        out[key] = out.get(key, 0) + 1
+        code = lk.object_id[len(ICD10CM_IRI):]
+        out["header categories"] = out.get("header categories", 0) + (not idx.is_billable(code))
+    return out
+

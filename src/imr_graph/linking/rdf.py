@@ -176,6 +176,17 @@ def _icd_triples(codes: set[str]) -> Iterator[Triple]:
                 yield Triple(scheme, _skos("hasTopConcept"), node)
             else:
                 yield Triple(node, _skos("broader"), _node(parent, parent == chain[-1]))
+                category = _category(child)
+                if category is not None:  # one hop from any code to its 3-character category
+                    yield Triple(node, _v("icd10Category"), _node(category, False))
+                    yield Triple(node, _v("icd10Chapter"), _node(chain[-1], True))
+                    if category == child:
+                        yield Triple(node, RDF_TYPE, _v("ICD10CMCategory"))
+
+
+def _category(code: str) -> str | None:
+    """The 3-character category of a code ("M54.50" -> "M54"); None for a block."""
+    return code[:3] if "-" not in code and len(code) >= 3 and code[1:3].isalnum() else None
 
 
 def _node(code: str, chapter: bool) -> NamedNode:
