@@ -96,14 +96,15 @@ def test_item_details_from_the_hook() -> None:
     record = parse_file(example_letters()[0])
     text = read_document(example_letters()[0]).text
     record = replace(record, items=[
-        replace(record.items[0], request="Physical therapy 2 times a week for 3 weeks for the right knee"),
-        replace(record.items[0], index=2, request="Norco 10/325mg #120"),
+        replace(record.items[0], request="Physical therapy 2 times a week for 3 weeks for the right knee",
+                service=None),
+        replace(record.items[0], index=2, request="Norco 10/325mg #120", service=None),
     ])
     quads = record_to_quads(record, text, extra=item_details())
     got = {(q.subject.value.rsplit("/", 1)[1], q.predicate.value.rsplit("#", 1)[1], q.object.value)
            for q in quads if q.predicate.value.startswith("https://w3id.org/imr-graph/vocab#")}
     assert got == {
-        ("1", "bodyRegion", "right knee"),
+        ("1", "bodyRegion", "knee"), ("1", "side", "right"),
         ("1", "sessionsPerWeekMin", "2"), ("1", "sessionsPerWeekMax", "2"),
         ("1", "weeksMin", "3"), ("1", "weeksMax", "3"),
         ("1", "totalSessionsMin", "6"), ("1", "totalSessionsMax", "6"),

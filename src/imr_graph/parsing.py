@@ -22,6 +22,7 @@ from .errors import NotALetterError, ParseError, UnsupportedLayoutError
 from .guidelines import parse_guideline, rationale_references
 from .reading import Document, read_document
 from .records import Item, Record, Reviewer, Source, Span, Worker
+from .services import read_service
 from .summary import find_diagnoses, find_medications, find_worker
 from .textutil import clean, ws
 
@@ -358,6 +359,7 @@ def _item(text: str, index: int, start: int, outcome: re.Match[str], end: int) -
         rationale_references=refs,
         span=_strip_span(text, start, end),
         rationale_span=rationale_span,
+        service=read_service(request),
     )
 
 

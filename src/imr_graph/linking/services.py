@@ -31,13 +31,13 @@ _RULES: tuple[tuple[str, str], ...] = (
     ("laboratory-testing", r"\bua\b|\burine\b|\burinalysis|\blab(?:s|oratory)?\b|\bblood (?:test|work)|\bcbc\b|\bpanel\b|\bgenetic test|\btoxicology|\bdrug (?:screen|test)"),
     ("electrodiagnostic-testing", r"\bemg\b|\bncv\b|\bncs\b|\belectromyogra|\bnerve conduction|\belectrodiagnostic|\bssep|\bsomatosensory evoked"),
     ("imaging-mri", r"\bmri\b|\bmr arthrogra|\bmagnetic resonance|\bmra\b"),
-    ("imaging-ct", r"\bct\b|\bcat scan|\bcomputed tomograph|\bmyelogra"),
+    ("imaging-ct", r"\bct\b|\bcat scan|\bcomput(?:ed|eri[sz]ed) (?:axial )?tomograph|\bmyelogra"),
     ("imaging-radiography", r"\bx-?rays?\b|\bradiograph|\bflexion[- /]extension (?:views|films)"),
     ("imaging-nuclear", r"\bbone scan|\bscintigra|\bpet\b|\bspect\b|\bdexa\b"),
     ("imaging-ultrasound", r"\b(?:diagnostic|musculoskeletal)?\s*ultrasound (?:of|guided)|\bsonogra|\bdoppler|\bechocardiogra"),
     ("acupuncture", r"\bacupunct"),
     ("chiropractic", r"\bchiro|\bspinal manipulat|\bmanipulation therapy|\bosteopathic manipulat"),
-    ("injection", r"\binjection|\bepidural|\besi\b|\bfacet (?:block|joint|rhizotom)|\bnerve block|\bblock\b|\bradiofrequency|\brhizotomy|\bablation|\bprp\b|\bplatelet[- ]rich|\bviscosupplement|\bsynvisc|\bcortisone|\bsteroid shot|\btrigger point|\bbotox"),
+    ("injection", r"\binjection|\bepidural|\besi\b|\bfacet (?:block|joint|rhizotom)|\bnerve blocks?|\bblocks?\b|\bmedial branch|\bradiofrequency|\brhizotomy|\bablation|\bprp\b|\bplatelet[- ]rich|\bviscosupplement|\bsynvisc|\bcortisone|\bsteroid shot|\btrigger point|\bbotox"),
     ("psychological-care", r"\bpsych|\bcognitive behavio|\bcbt\b|\bbiofeedback|\bcounsel|\bmental health"),
     ("home-health", r"\bhome (?:health|care|aide|assist)|\bhomemaker|\bnursing care|\bskilled nursing|\bcaregiver|\battendant care"),
     ("transportation", r"\btransport|\bambulance|\btaxi|\bmileage"),
@@ -125,7 +125,7 @@ _SESSIONS = re.compile(
 _REGIONS: tuple[tuple[str, str], ...] = (
     ("cervical spine", r"\bcervical\b|\bneck\b|\bc-?spine\b"),
     ("thoracic spine", r"\bthoracic\b|\bupper back\b|\bmid[- ]back\b|\bt-?spine\b"),
-    ("lumbar spine", r"\blumbar\b|\blumbosacral\b|\blow(?:er)? back\b|\bl-?spine\b|\bback\b"),
+    ("lumbar spine", r"\blumbar\b|\blumbosacral\b|\blow(?:er)? back\b|\bl-?spine\b|\bl/?s[- ]spine\b|\bback\b"),
     ("head", r"\bhead\b|\bbrain\b|\bskull\b|\bface\b"),
     ("shoulder", r"\bshoulders?\b"),
     ("elbow", r"\belbows?\b"),
@@ -202,15 +202,35 @@ def _range(a: str | None, b: str | None) -> tuple[int, int] | None:
     return (lo, hi if hi is not None else lo)
 
 
+_COMPACT = re.compile(r"\b(\d)\s*x\s*(\d{1,2})\b(?!\s*(?:mg|mcg|ml|g|%|/))", re.I)
+_TIMES_N = re.compile(
+    r"(?:\bx|\btimes)\s*(\d{1,2})\b(?!\s*(?:mg|mcg|%|weeks?|days?|months?|hours?|(?:a|per)\s+week))",
+    re.I,
+)
+
+
 def parse_frequency(text: str) -> Frequency:
-    """Sessions per week, weeks and total sessions from a request text."""
+    """Sessions per week, weeks and total sessions from a request text.
+
+    Besides the written forms ("3 times a week for 4 weeks", "12 visits") the shorthand of
+    the letters is read: "2x4" is twice a week for four weeks, a trailing "x 12" twelve
+    sessions.
+    """
     per_week = weeks = sessions = None
+    cm = _COMPACT.search(text)
+    if cm and not _PER_WEEK.search(text):
+        per_week = (int(cm.group(1)),) * 2
+        weeks = (int(cm.group(2)),) * 2
+        text = text[: cm.start()] + " " + text[cm.end() :]
+    tm = _TIMES_N.search(text)
+    if tm and not _SESSIONS.search(text):
+        sessions = (int(tm.group(1)),) * 2
     pm = _PER_WEEK.search(text)
     if pm:
         per_week = _range(pm.group(1), pm.group(2)) or _range(pm.group(3), None)
     rest = text[: pm.start()] + " " + text[pm.end() :] if pm else text
     wm = _WEEKS.search(rest)
-    if wm:
+    if wm and weeks is None:
         weeks = _range(wm.group(1), wm.group(2)) or _range(wm.group(3), wm.group(4))
     sm = _SESSIONS.search(text)
     if sm:
@@ -218,28 +238,50 @@ def parse_frequency(text: str) -> Frequency:
     return Frequency(per_week, weeks, sessions)
 
 
-def parse_regions(text: str) -> tuple[str, ...]:
-    """Body regions named in a request, with the side when one is given ("right knee")."""
-    out: list[str] = []
+_SIDE_NAMES = {"rt": "right", "lt": "left", "both": "bilateral", "r": "right", "l": "left"}
+_LIMB_ABBREV = re.compile(r"\b([rl]|b/?l)(ue|le)\b", re.I)
+_LEVEL = re.compile(r"\b([CTL])\d{1,2}\s*(?:-|/|to)\s*(?:[CTLS]?\d)|\bL5\s*-\s*S1\b", re.I)
+
+
+def find_regions(text: str) -> list[tuple[str, str | None]]:
+    """Body regions named in a request with their side, in the order of ``_REGIONS``.
+
+    "RUE"/"LLE" are the right upper / left lower extremity; a spinal level ("L4-5",
+    "C5-C6") names its part of the spine. A region given once with two sides is
+    "bilateral".
+    """
+    found: dict[str, str | None] = {}
     low = text.lower()
     for name, pattern in _REGIONS_RE:
         for m in pattern.finditer(low):
-            if name == "spine" and any(r.endswith("spine") for r in out):
+            if name == "spine" and any(r.endswith("spine") for r in found):
                 continue
             if name == "lumbar spine" and m.group(0) == "back" and any(
-                r.endswith("spine") for r in out
+                r.endswith("spine") for r in found
             ):
                 continue
             window = low[max(0, m.start() - 14) : m.start()]
             sides = _SIDE.findall(window)
-            side = {"rt": "right", "lt": "left", "both": "bilateral"}.get(
-                sides[-1].lower(), sides[-1].lower()
-            ) if sides else None
-            label = f"{side} {name}" if side else name
-            if label not in out and name not in out:
-                out.append(label)
-            break
-    return tuple(out)
+            side = _SIDE_NAMES.get(sides[-1].lower(), sides[-1].lower()) if sides else None
+            if name in found and side and found[name] and found[name] != side:
+                found[name] = "bilateral"
+            elif name not in found or found[name] is None:
+                found[name] = side
+    for m in _LIMB_ABBREV.finditer(text):
+        name = "upper extremities" if m.group(2).lower() == "ue" else "lower extremities"
+        s = m.group(1).lower()
+        found.setdefault(name, "bilateral" if s.startswith("b") else _SIDE_NAMES[s])
+    for m in _LEVEL.finditer(text):
+        letter = (m.group(1) or "L").upper()
+        found.setdefault({"C": "cervical spine", "T": "thoracic spine"}.get(letter, "lumbar spine"),
+                         None)
+    order = {name: i for i, (name, _p) in enumerate(_REGIONS)}
+    return sorted(found.items(), key=lambda kv: order[kv[0]])
+
+
+def parse_regions(text: str) -> tuple[str, ...]:
+    """Body regions named in a request, with the side when one is given ("right knee")."""
+    return tuple(f"{side} {name}" if side else name for name, side in find_regions(text))
 
 
 _ASSOCIATED = re.compile(r"^\s*(?:associated surgical services?|labs? to include)\s*:\s*", re.I)
