@@ -240,6 +240,20 @@ def test_overturn_rate_by_drug_class(handmade_linked) -> None:
     assert got == [("non-opioid analgesic", "2", "1"), ("opioid", "2", "1")]
 
 
+def test_similar_cases_share_icd10_categories_once_linked(handmade_linked) -> None:
+    gs, _replace, _old = handmade_linked
+    # C (neck pain, M54.2) shares no service and no diagnosis node with the earlier A and B;
+    # linked, their lumbar radiculopathy (M54.1x) is in the same category M54: a match on
+    # diagnoses only, so no items are counted.
+    got = [(r[0], r[2], r[4], r[5], r[6], r[7]) for r in
+           _canned(gs, "similar-cases", case="CM17-0000003")]
+    assert got == [("CM16-0000002", "1", "0", "0", "0", "M54 Dorsalgia"),
+                   ("CM16-0000001", "1", "0", "0", "0", "M54 Dorsalgia")]
+    # B against A: each of B's diagnoses counts once (node and category alike).
+    (row,) = _canned(gs, "similar-cases", case="CM16-0000002")
+    assert (row[0], row[2], row[4], row[5], row[6]) == ("CM16-0000001", "5", "2", "1", "1")
+
+
 def test_cases_citing_replaced_edition(handmade_linked) -> None:
     gs, replace_case, (record, text) = handmade_linked
     assert _canned(gs, "cases-citing-replaced-edition") == []  # all cite current editions
