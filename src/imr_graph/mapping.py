@@ -513,9 +513,12 @@ def record_to_quads(
             b.add(case, imr("diagnosis"), b.concept(diagnosis_iri(label, base), "Diagnosis", label))
     b.span(case, imr("diagnosesSpan"), record.diagnoses_span, "the diagnoses")
     medications = [m for m in record.medications if m.strip()]
+    drugs = dict(zip(record.medications, record.medication_services, strict=False))
     for label in medications:
-        b.add(case, imr("medication"),
-              b.concept(medication_iri(label, base), "Medication", label))
+        node = b.concept(medication_iri(label, base), "Medication", label)
+        b.add(case, imr("medication"), node)
+        if label in drugs:  # the drug the name stands for, the concept requests meet at
+            b.shared(node, imr("drugConcept"), _service(b, drugs[label]))
     b.span(case, imr("medicationsSpan"), record.medications_span, "the medications")
 
     # Disputed items

@@ -377,7 +377,7 @@ def parse_text(text: str, *, path: str = "<text>", sha256: str = "", fmt: str = 
     s_end = issues_m.start() if issues_m and issues_m.start() > s_start else len(text)
     age, sex = find_worker(text, s_start, s_end)
     diagnoses, d_span = find_diagnoses(text, s_start, s_end)
-    medications, m_span = find_medications(text, s_start, s_end)
+    medications, medication_services, m_span = find_medications(text, s_start, s_end)
     cred_m = H_CREDENTIALS.search(text)
     reviewer = parse_reviewer(text[cred_m.start() : s_end] if cred_m else text[:s_start])
     return Record(
@@ -396,6 +396,7 @@ def parse_text(text: str, *, path: str = "<text>", sha256: str = "", fmt: str = 
         source=Source(path=path, sha256=sha256, format=fmt),  # type: ignore[arg-type]
         diagnoses_span=d_span,
         medications_span=m_span,
+        medication_services=medication_services,
     )
 
 

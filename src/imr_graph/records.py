@@ -164,6 +164,7 @@ class Record:
     parser_version: str = PARSER_VERSION
     diagnoses_span: Span | None = None
     medications_span: Span | None = None
+    medication_services: list[Service] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (spans as two-element lists)."""
@@ -177,6 +178,7 @@ class Record:
         d["worker"] = Worker(**d["worker"])
         d["source"] = Source(**d["source"])
         d["items"] = [_item_from_dict(i) for i in d["items"]]
+        d["medication_services"] = [Service(**m) for m in d.get("medication_services", [])]
         for key in ("diagnoses_span", "medications_span"):
             d[key] = _span(d.get(key))
         return cls(**d)

@@ -33,7 +33,13 @@ from __future__ import annotations
 import re
 
 from .linking.drugs import match_drug, parse_medication
-from .linking.services import CATEGORY_LABELS, classify_service, find_regions
+from .linking.services import (
+    CATEGORY_LABELS,
+    SESSION_CATEGORIES,
+    classify_service,
+    find_regions,
+    parse_frequency,
+)
 from .records import Service
 
 KINDS: dict[str, str] = {
@@ -478,32 +484,42 @@ def read_service(text: str) -> Service:
         if other not in ("other", "physical-therapy", "laboratory-testing"):
             category, core = other, rest
     found = find_regions(core)
-    regions = [r for r, _s in found]
-    attrs: dict[str, object] = {}
     drug = None
-    if category == "medication" or (category == "injection" and not regions
+    if category == "medication" or (category == "injection" and not found
                                     and _subtype(category, core) == _PLAIN_INJECTION):
         drug = _drug_concept(core)  # "Toradol 60mg IM injection" is a drug
         if drug is not None:
             category = "medication"
-    if drug is not None:
-        concept, label, attrs = drug
-    elif category == "medication":
-        med = parse_medication(core)
-        words = _fallback_words(med.name) or ["unspecified"]
-        concept, label = f"medication/{'-'.join(words)}", " ".join(words).capitalize()
-    else:
-        category, concept, label = _concept(category, core, regions)
+    if category == "medication":
+        return _service(body, core, "medication", found, drug)
+    category, concept, label = _concept(category, core, [r for r, _s in found])
+    return _service(body, core, category, found, (concept, label, {}))
+
+
+def read_medication(text: str) -> Service:
+    """Read a medication named in the case summary ("Flexeril 5 mg", "Norco 10-325mg twice
+    daily", "NSAIDs") with the same reader as a request: always a drug (or drug class)."""
+    body = re.sub(r"\s+", " ", text).strip()
+    return _service(body, body, "medication", find_regions(body), _drug_concept(body))
+
+
+def _service(body: str, core: str, category: str, found: list[tuple[str, str | None]],
+             concept: tuple[str, str, dict[str, object]] | None) -> Service:
+    """The service record: the concept plus what the wording adds."""
+    if concept is None:  # a medication no table names: its own words
+        words = _fallback_words(parse_medication(core).name) or ["unspecified"]
+        concept = (f"medication/{'-'.join(words)}", " ".join(words).capitalize(), {})
+    concept_id, label, attrs = concept
+    freq = parse_frequency(core)
     kind = KINDS[category]
-    freq = match.frequency
     service = Service(
-        concept=concept,
+        concept=concept_id,
         label=label,
         kind=kind,
         category=category,
-        regions=regions,
+        regions=[r for r, _s in found],
         side=_side(found, core),
-        sessions=list(freq.total) if freq.total else None,
+        sessions=list(freq.total) if freq.total and category in SESSION_CATEGORIES else None,
         per_week=list(freq.per_week) if freq.per_week else None,
         weeks=list(freq.weeks) if freq.weeks else None,
         days=_span_range(_DAYS.search(core)),

@@ -286,7 +286,8 @@ def parse_regions(text: str) -> tuple[str, ...]:
 
 
 _ASSOCIATED = re.compile(r"^\s*(?:associated surgical services?|labs? to include)\s*:\s*", re.I)
-_SESSION_CATEGORIES = frozenset(
+# Categories whose requests count sessions or visits (elsewhere "#12" is a quantity).
+SESSION_CATEGORIES = frozenset(
     {"physical-therapy", "chiropractic", "acupuncture", "psychological-care", "home-health",
      "functional-restoration", "consultation", "injection", "fitness-program"}
 )
@@ -309,7 +310,7 @@ def classify_service(text: str) -> ServiceMatch:
     if category in ("other", "durable-medical-equipment", "physical-therapy", "surgery") and \
             looks_like_medication(core) and not re.search(r"\bunit\b|\bdevice\b", core, re.I):
         category, confidence, method = "medication", 0.95, "drug-name"
-    if category not in _SESSION_CATEGORIES and freq.sessions:
+    if category not in SESSION_CATEGORIES and freq.sessions:
         freq = Frequency(freq.per_week, freq.weeks, None)
     return ServiceMatch(body, category, confidence, method, MODALITIES.get(category), regions,
                         freq)
