@@ -254,3 +254,41 @@ def test_any_text_reads_into_a_service(text: str) -> None:
                         " (additional)", " x 12", " - retrospective (DOS 1/2/2016)"]))
 def test_amounts_and_sides_never_change_the_concept(wording: str, tail: str) -> None:
     assert read_service(wording + tail).concept == read_service(wording).concept
+
+
+def test_similar_cases_finds_earlier_cases_on_the_corpus(corpus_records: list,
+                                                         tmp_path: Path) -> None:
+    """Every case that shares a service concept with a case decided before it gets those
+    earlier cases from ``similar-cases`` (figures printed with ``pytest -s``)."""
+    from imr_graph.ingest import ingest
+    from imr_graph.queries import resolve_query, run_query
+    from imr_graph.store import GraphStore
+
+    dated = [r for r in corpus_records if r.decision_date and r.case_number]
+    concepts = {r.case_key: {i.service.concept for i in r.items} for r in dated}
+    earlier = {
+        r.case_key: {o.case_key for o in dated if o.decision_date < r.decision_date
+                     and concepts[o.case_key] & concepts[r.case_key]}
+        for r in dated
+    }
+    query = resolve_query("similar-cases")
+    found_any = found_service = 0
+    with GraphStore(tmp_path / "store") as gs:
+        paths = [Path(r.source.path) for r in corpus_records]
+        assert all(res.ok for res in ingest(gs, paths))
+        for r in dated:
+            result = run_query(gs, query, {"case": r.case_key})
+            rows = [{v.value: s[v].value for v in result.variables if s[v] is not None}
+                    for s in result]
+            found_any += bool(rows)
+            with_items = {row["other"] for row in rows if int(row["items"]) > 0}
+            found_service += bool(with_items)
+            top = {row["other"] for row in rows}
+            # the query returns at most 20 rows: the best-scoring earlier cases
+            assert with_items <= earlier[r.case_key]
+            assert bool(with_items) == bool(earlier[r.case_key]), r.case_key
+            assert len(top) == 20 or earlier[r.case_key] <= top, r.case_key
+    sharing = sum(1 for k in earlier if earlier[k])
+    print(f"\n{len(dated)} dated cases; {sharing} share a service with an earlier case, "
+          f"similar-cases finds earlier items for {found_service}; "
+          f"finds any earlier case for {found_any}")
