@@ -31,14 +31,16 @@ meets the same concept. Part of the parsing stage: plain strings in, record valu
 from __future__ import annotations
 
 import re
+from dataclasses import fields, replace
+from functools import lru_cache
 
 from .linking.drugs import match_drug, parse_medication
 from .linking.services import (
     CATEGORY_LABELS,
     SESSION_CATEGORIES,
-    classify_service,
     find_regions,
     parse_frequency,
+    service_category,
 )
 from .records import Service
 
@@ -344,7 +346,7 @@ def _fallback_words(text: str) -> list[str]:
     """Content words of a request: amounts, sides, modifiers and stop words removed."""
     words = []
     for w in re.findall(r"[a-z][a-z'/-]*", text.lower()):
-        w = w.strip("'/-")
+        w = _slug(w.replace("'", ""))
         if not w or w in _FALLBACK_STOP or len(w) < 2:
             continue
         if len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "is", "us")):
@@ -473,14 +475,24 @@ _ASSOCIATED = re.compile(r"^\s*associated surgical services?\s*:\s*", re.I)
 
 def read_service(text: str) -> Service:
     """Read one request into its service concept and attributes (every request gets one)."""
-    body = re.sub(r"\s+", " ", text).strip()
+    return _fresh(_read_service(re.sub(r"\s+", " ", text).strip()))
+
+
+def _fresh(service: Service) -> Service:
+    """A copy of a cached reading that its caller may change (lists copied)."""
+    return replace(service, **{f.name: list(getattr(service, f.name)) for f in fields(service)
+                               if isinstance(getattr(service, f.name), list)})
+
+
+@lru_cache(maxsize=4096)
+def _read_service(body: str) -> Service:
+    """:func:`read_service` of a whitespace-normalised request (cached: wordings repeat)."""
     core = _ASSOCIATED.sub("", body)
-    match = classify_service(body)
-    category = match.category
+    category = service_category(body)[0]
     lab = _LAB_PREFIX.match(core)
     if lab and category == "laboratory-testing":
         rest = core[lab.end():]
-        other = classify_service(rest).category
+        other = service_category(rest)[0]
         if other not in ("other", "physical-therapy", "laboratory-testing"):
             category, core = other, rest
     found = find_regions(core)
@@ -499,7 +511,11 @@ def read_service(text: str) -> Service:
 def read_medication(text: str) -> Service:
     """Read a medication named in the case summary ("Flexeril 5 mg", "Norco 10-325mg twice
     daily", "NSAIDs") with the same reader as a request: always a drug (or drug class)."""
-    body = re.sub(r"\s+", " ", text).strip()
+    return _fresh(_read_medication(re.sub(r"\s+", " ", text).strip()))
+
+
+@lru_cache(maxsize=1024)
+def _read_medication(body: str) -> Service:
     return _service(body, body, "medication", find_regions(body), _drug_concept(body))
 
 

@@ -39,7 +39,7 @@ _RULES: tuple[tuple[str, str], ...] = (
     ("chiropractic", r"\bchiro|\bspinal manipulat|\bmanipulation therapy|\bosteopathic manipulat"),
     ("injection", r"\binjection|\bepidural|\besi\b|\bfacet (?:block|joint|rhizotom)|\bnerve blocks?|\bblocks?\b|\bmedial branch|\bradiofrequency|\brhizotomy|\bablation|\bprp\b|\bplatelet[- ]rich|\bviscosupplement|\bsynvisc|\bcortisone|\bsteroid shot|\btrigger point|\bbotox"),
     ("psychological-care", r"\bpsych|\bcognitive behavio|\bcbt\b|\bbiofeedback|\bcounsel|\bmental health"),
-    ("home-health", r"\bhome (?:health|care|aide|assist)|\bhomemaker|\bnursing care|\bskilled nursing|\bcaregiver|\battendant care"),
+    ("home-health", r"\b(?:rn|lvn|lpn|registered nurse)\b(?! (?:evaluation|consult))|\bnurse visits?|\bhome (?:health|care|aide|assist)|\bhomemaker|\bnursing care|\bskilled nursing|\bcaregiver|\battendant care"),
     ("transportation", r"\btransport|\bambulance|\btaxi|\bmileage"),
     ("functional-restoration", r"\bfunctional restoration|\bwork (?:hardening|conditioning)|\bhelp program|\bchronic pain program|\bmultidisciplinary"),
     ("surgery", r"\barthroscop"),  # "arthroscopic evaluation of the knee" is surgery
@@ -293,13 +293,11 @@ SESSION_CATEGORIES = frozenset(
 )
 
 
-def classify_service(text: str) -> ServiceMatch:
-    """Place one request in the service category scheme; every request gets a category."""
+def service_category(text: str) -> tuple[str, float, str]:
+    """(category, confidence, method) of one request: the ordered rules, then a drug name."""
     body = re.sub(r"\s+", " ", text).strip()
     associated = bool(_ASSOCIATED.match(body))
     core = _ASSOCIATED.sub("", body)
-    freq = parse_frequency(core)
-    regions = parse_regions(core)
     category, confidence, method = "other", 0.3, "default"
     for cat, pattern in _RULES_RE:
         if pattern.search(core):
@@ -308,8 +306,21 @@ def classify_service(text: str) -> ServiceMatch:
     if category == "other" and associated:
         category, confidence, method = "perioperative-care", 0.8, "keyword-rule"
     if category in ("other", "durable-medical-equipment", "physical-therapy", "surgery") and \
-            looks_like_medication(core) and not re.search(r"\bunit\b|\bdevice\b", core, re.I):
+            looks_like_medication(core) and not _DEVICE.search(core):
         category, confidence, method = "medication", 0.95, "drug-name"
+    return category, confidence, method
+
+
+_DEVICE = re.compile(r"\bunit\b|\bdevice\b", re.I)
+
+
+def classify_service(text: str) -> ServiceMatch:
+    """Place one request in the service category scheme; every request gets a category."""
+    body = re.sub(r"\s+", " ", text).strip()
+    core = _ASSOCIATED.sub("", body)
+    freq = parse_frequency(core)
+    regions = parse_regions(core)
+    category, confidence, method = service_category(body)
     if category not in SESSION_CATEGORIES and freq.sessions:
         freq = Frequency(freq.per_week, freq.weeks, None)
     return ServiceMatch(body, category, confidence, method, MODALITIES.get(category), regions,
