@@ -16,10 +16,14 @@ as "Norco 10/325mg #120" or "Flector patch 1.3% #30"; :func:`match_drug` names t
 
 from __future__ import annotations
 
+import bz2
 import csv
+import importlib.util
+import pickle
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 
 from ..resources import data_file
 
@@ -136,11 +140,35 @@ def generic_classes() -> dict[str, tuple[str, ...]]:
 
 
 @lru_cache(maxsize=1)
-def _package() -> tuple[dict, dict]:
-    """The drug-named-entity-recognition dictionaries (variant -> canonical, canonical -> data)."""
-    from drug_named_entity_recognition import drugs_finder as f
+def _package_dir() -> Path:
+    spec = importlib.util.find_spec("drug_named_entity_recognition")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("drug-named-entity-recognition is not installed")
+    return Path(next(iter(spec.submodule_search_locations)))
 
-    return f.drug_variant_to_canonical, f.drug_canonical_to_data
+
+@lru_cache(maxsize=1)
+def _package() -> tuple[dict, dict]:
+    """The drug-named-entity-recognition dictionaries (variant -> canonical, canonical -> data).
+
+    Read from the package's own data file; its module is not imported, since that also
+    builds the indexes of its fuzzy matcher (about 300 MB per process) that imr-graph never
+    uses. Parsing workers load this once (about 50 MB).
+    """
+    with bz2.open(_package_dir() / "drug_ner_dictionary.pkl.bz2", "rb") as fh:
+        data = pickle.load(fh)  # the package's shipped dictionary, as the package loads it
+    return data["drug_variant_to_canonical"], data["drug_canonical_to_data"]
+
+
+@lru_cache(maxsize=1)
+def _package_stopwords() -> frozenset[str]:
+    """The package's stop words (its ``util.py``, run on its own: a literal set)."""
+    spec = importlib.util.spec_from_file_location("_drug_ner_util", _package_dir() / "util.py")
+    if spec is None or spec.loader is None:
+        return frozenset()
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return frozenset(module.stopwords)
 
 
 def _package_lookup(name: str) -> tuple[str, dict] | None:
@@ -241,8 +269,7 @@ _STOP = frozenset(
 
 
 def _stopword(gram: str) -> bool:
-    from drug_named_entity_recognition.util import stopwords
-
+    stopwords = _package_stopwords()
     return any(w in _STOP or w in stopwords or w.isdigit() for w in gram.split())
 
 
