@@ -454,7 +454,7 @@ def _concept(category: str, core: str, regions: list[str]) -> tuple[str, str, st
 
 def _drug_concept(core: str) -> tuple[str, str, dict[str, object]] | None:
     """(concept id, label, drug attributes) of a medication request, None for no drug."""
-    m = match_drug(core)
+    m = match_drug(core, external=False)
     if m.generic is not None:
         ingredients = list(m.ingredients)
         route = m.route or "oral"

@@ -271,7 +271,7 @@ def find_medications(text: str, start: int, end: int) -> tuple[list[str], list[S
                                merge=False)
     prescribed, p_span = _find_list(text, start, end, _PRESCRIBED, _ANCHORS["prescribed"],
                                     merge=False)
-    phrases += [p for p in prescribed if match_drug(p).generic or match_drug(p).drug_class]
+    phrases += [p for p in prescribed if _names_a_drug(p)]
     keep: dict[str, Service] = {}
     for phrase in phrases:
         p = _MED_TAIL.sub("", phrase).strip()
@@ -282,6 +282,11 @@ def find_medications(text: str, start: int, end: int) -> tuple[list[str], list[S
         keep.setdefault(name, read_medication(phrase))
     names = dedupe(list(keep))
     return names, [keep[n] for n in names], span or (p_span if keep else None)
+
+
+def _names_a_drug(phrase: str) -> bool:
+    m = match_drug(phrase, external=False)
+    return m.generic is not None or m.drug_class is not None
 
 
 _MED_TAIL = re.compile(

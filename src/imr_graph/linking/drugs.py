@@ -221,14 +221,15 @@ def _keyed() -> dict[str, _Row]:
 _MAX_NAME = 4
 
 
-def find_names(text: str) -> list[tuple[str, str, str, str]]:
+def find_names(text: str, vocabulary: bool = True) -> list[tuple[str, str, str, str]]:
     """Drug names in ``text`` as (surface, ingredients, method, route), in text order.
 
     The curated alias table is tried first (longest name first); words it leaves are looked
     up among the exact names of the package's dictionary (only when they could be a name:
     four letters or more, no stop word). There is no fuzzy matching: a misspelling becomes a
     row of the table or stays unlinked. ``route`` is the table's ("" when the name does not
-    fix it; "class" for a drug class such as "NSAIDs").
+    fix it; "class" for a drug class such as "NSAIDs"). ``vocabulary=False`` uses the table
+    only.
     """
     body = _PAREN.sub(lambda m: " " + m.group(0)[1:-1] + " ", _PREFIX.sub("", text)).lower()
     words = [w for w in _WORD.findall(body) if not w.startswith("#")]
@@ -243,7 +244,7 @@ def find_names(text: str) -> list[tuple[str, str, str, str]]:
             if row is not None:
                 found.append((i, gram, row.generic, "curated-table", row.route))
                 used.update(range(i, i + n))
-    for n in (2, 1):
+    for n in (2, 1) if vocabulary else ():
         for i, gram in _ngrams(words, n):
             if used & set(range(i, i + n)) or len(gram) < 4 or _stopword(gram):
                 continue
@@ -357,8 +358,11 @@ def _route(text: str, table_routes: list[str]) -> str:
     return "topical"
 
 
-def match_drug(text: str) -> DrugMatch:
+def match_drug(text: str, external: bool = True) -> DrugMatch:
     """Link a medication text (a list entry or a request) to a drug concept.
+
+    ``external=False`` leaves out the DrugBank / MedlinePlus / MeSH identifiers (the parsing
+    stage needs only the ingredients, route and classes).
 
     Every ingredient of a combination is looked up ("diclofenac/misoprostol", a compounded
     cream naming five) and the drug is the set of them; an opioid written with an
@@ -387,7 +391,7 @@ def match_drug(text: str) -> DrugMatch:
         generic=generic,
         ingredients=tuple(ingredients),
         classes=_classes(generic, route),
-        external=_external(drugs[0][0], tuple(ingredients)),
+        external=_external(drugs[0][0], tuple(ingredients)) if external else (),
         matched=", ".join(s for s, _g, _m, _r in drugs),
         method="+".join(sorted(methods)),
         confidence=confidence,
@@ -396,7 +400,18 @@ def match_drug(text: str) -> DrugMatch:
     )
 
 
+# What a drug request looks like besides its name: a strength, a count, a dosage form.
+_DRUG_SHAPE = re.compile(
+    r"\d\s*(?:mg|mcg|g|gm|ml|%|units?)\b|#\s*\d|\b(?:tablets?|tabs?|capsules?|caps|creams?|gels?"
+    r"|patch(?:es)?|ointments?|lotions?|solution|suspension|sprays?|oral|topical"
+    r"|transdermal|po|bid|tid|qid|prn)\b",
+    re.I,
+)
+
+
 def looks_like_medication(text: str) -> bool:
     """Whether a request names a drug or a drug class (puts medication requests in their
-    category)."""
-    return bool(find_names(text))
+    category). A name of the alias table is enough; a name only the drug vocabulary knows
+    counts when the request also looks like a prescription (strength, count or form), so
+    that "Physical therapy" can never become a drug through a vocabulary synonym."""
+    return bool(find_names(text, vocabulary=_DRUG_SHAPE.search(text) is not None))
