@@ -194,6 +194,14 @@ def test_similar_cases(examples: GraphStore, handmade: GraphStore) -> None:
     assert rows(handmade, "similar-cases", case="CM17-0000003") == []
     d = "sha256-" + handmade_cases()[3][0].source.sha256[:16]
     assert rows(handmade, "similar-cases", case=d) == []
+    # The same answer with the parameter bound as a remote endpoint binds it (VALUES in
+    # every group that uses it, nested sub-selects included).
+    from imr_graph.remote import bind_values
+
+    text = bind_values(resolve_query("similar-cases").text,
+                       {"case": ox.Literal("CM16-0000002")})
+    result = handmade.query(text)
+    assert [sol["other"].value for sol in result] == ["CM16-0000001"]
 
 
 def test_split_decisions_by_section(examples: GraphStore, handmade: GraphStore) -> None:
