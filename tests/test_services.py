@@ -110,6 +110,8 @@ SAME = [
     ["Functional capacity evaluation", "FCE"],
     ["Pre-operative medical clearance", "Medical clearance", "Pre-op clearance"],
     ["Flexeril 10mg #60", "Cyclobenzaprine 7.5mg #90", "Fexmid 7.5 mg"],
+    ["Tylenol #3 #60", "Tylenol with codeine", "APAP/codeine 300/30mg"],
+    ["Physical therapy evaluation and treatment 2x6", "Physical therapy 12 visits"],
     ["Soma 350mg", "Carisoprodol 350 mg #30"],
 ]
 DIFFERENT = [
@@ -120,7 +122,8 @@ DIFFERENT = [
     "Chiropractic treatment 6 visits", "Acupuncture 6 visits", "Chiropractic evaluation",
     "TENS unit", "Lumbar brace", "Right wrist brace", "Cervical epidural steroid injection",
     "Lumbar epidural steroid injection", "Lumbar facet injections L4-5", "Urine drug screen",
-    "Pre-op labs: PT/PTT", "Arthroscopic evaluation of the right knee",
+    "Pre-op labs: PT/PTT", "Arthroscopic evaluation of the right knee", "Tylenol 500mg",
+    "Physical therapy evaluation",
 ]
 
 

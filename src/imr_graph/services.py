@@ -244,6 +244,7 @@ _NUCLEAR = (("bone-scan", "Bone scan", re.compile(r"\bbone scan|\bscintigra", re
 _EVALUATION = re.compile(
     r"\b(?:evaluation|eval|re-?exam(?:ination)?|exam(?:ination)?|consult(?:ation)?|assessment"
     r"|referral)\b", re.I)
+_TREAT = re.compile(r"\btreat(?:ment|ments|ing)?\b", re.I)  # "evaluation and treatment"
 _SPECIALTIES: tuple[tuple[str, str, str], ...] = (
     ("chiropractic", "chiropractic", r"\bchiro"),
     ("physical-therapy", "physical therapy", r"\bphysical therap|\bpt\b"),
@@ -409,7 +410,7 @@ def _specialty(core: str) -> tuple[str, str] | None:
 
 def _concept(category: str, core: str, regions: list[str]) -> tuple[str, str, str]:
     """(category, concept id, label) of a non-drug request."""
-    evaluation = _EVALUATION.search(core)
+    evaluation = _EVALUATION.search(core) and not _TREAT.search(core)
     if evaluation and category in ("chiropractic", "physical-therapy", "acupuncture",
                                    "psychological-care", "consultation", "evaluation"):
         spec = _specialty(core)
@@ -495,6 +496,9 @@ def _read_service(body: str) -> Service:
         other = service_category(rest)[0]
         if other not in ("other", "physical-therapy", "laboratory-testing"):
             category, core = other, rest
+    if category == "evaluation" and _TREAT.search(core):  # "PT evaluation and treatment"
+        other = service_category(_EVALUATION.sub(" ", core))[0]
+        category = other if other not in ("other", "evaluation") else category
     found = find_regions(core)
     drug = None
     if category == "medication" or (category == "injection" and not found

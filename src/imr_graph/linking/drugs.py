@@ -210,7 +210,7 @@ def _ngrams(words: list[str], n: int) -> list[tuple[int, str]]:
 
 def _key(name: str) -> str:
     """A name as the matcher sees it: its words, lower-cased, joined by single spaces."""
-    return " ".join(w for w in _WORD.findall(name.lower()) if not w.startswith("#"))
+    return " ".join(w.lstrip("#") for w in _WORD.findall(name.lower()))
 
 
 @lru_cache(maxsize=1)
@@ -232,7 +232,7 @@ def find_names(text: str, vocabulary: bool = True) -> list[tuple[str, str, str, 
     only.
     """
     body = _PAREN.sub(lambda m: " " + m.group(0)[1:-1] + " ", _PREFIX.sub("", text)).lower()
-    words = [w for w in _WORD.findall(body) if not w.startswith("#")]
+    words = [w.lstrip("#") for w in _WORD.findall(body)]  # "Tylenol #3" = "tylenol 3"
     found: list[tuple[int, str, str, str, str]] = []
     used: set[int] = set()
     tab = _keyed()
