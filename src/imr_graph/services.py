@@ -181,6 +181,7 @@ _SUBTYPES: dict[str, _Sub] = {
         ("cane", "Cane", r"\bcane\b"),
         ("crutches", "Crutches", r"\bcrutch"),
         ("commode", "Commode", r"\bcommode"),
+        ("toilet-seat", "Raised toilet seat", r"\btoilet|\braised seat"),
         ("shower-chair", "Shower chair", r"\bshower|\bbath\b"),
         ("hospital-bed", "Hospital bed", r"\bbed\b"),
         ("mattress", "Mattress", r"\bmattress"),
@@ -240,7 +241,7 @@ _MODALITY = {
 }
 _NUCLEAR = (("bone-scan", "Bone scan", re.compile(r"\bbone scan|\bscintigra", re.I)),
             ("pet", "PET scan", re.compile(r"\bpet\b", re.I)),
-            ("dexa", "DEXA scan", re.compile(r"\bdexa\b", re.I)))
+            ("dexa", "Bone density scan (DEXA)", re.compile(r"\bdexa\b|\bdxa\b|\bbone density", re.I)))
 _EVALUATION = re.compile(
     r"\b(?:evaluation|eval|re-?exam(?:ination)?|exam(?:ination)?|consult(?:ation)?|assessment"
     r"|referral)\b", re.I)
@@ -308,6 +309,7 @@ _MODIFIERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("positional", r"\b(?:positional|upright|standing|weight[- ]bearing)\b"),
         ("metal artifact reduction", r"\bmars\b"),
         ("custom", r"\bcustom\b"),
+        ("image guidance", r"\b(?:ultrasound|fluoroscop\w*|ct|image)[- ]guid"),
     )
 )
 _FALLBACK_STOP = frozenset({
