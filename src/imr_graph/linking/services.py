@@ -125,9 +125,9 @@ _SESSIONS = re.compile(
 )
 
 _REGIONS: tuple[tuple[str, str], ...] = (
-    ("cervical spine", r"\bcervical\b|\bneck\b|\bc-?spine\b"),
+    ("cervical spine", r"\bcervical\b|\bneck\b|\bc-?spine\b|\bc[-/]s\b"),
     ("thoracic spine", r"\bthoracic\b|\bupper back\b|\bmid[- ]back\b|\bt-?spine\b"),
-    ("lumbar spine", r"\blumbar\b|\blso\b|\blumbosacral\b|\blow(?:er)? back\b|\bl-?spine\b|\bl/?s[- ]spine\b|\bback\b"),
+    ("lumbar spine", r"\blumbar\b|\blso\b|\bl[-/]s\b|\blumbosacral\b|\blow(?:er)? back\b|\bl-?spine\b|\bl/?s[- ]spine\b|\bback\b"),
     ("head", r"\bhead\b|\bbrain\b|\bskull\b|\bface\b"),
     ("shoulder", r"\bshoulders?\b"),
     ("elbow", r"\belbows?\b"),
