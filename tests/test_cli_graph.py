@@ -49,7 +49,7 @@ def test_reingest_keeps_the_triple_count(store: Path) -> None:
 def test_query_canned_and_inline(store: Path) -> None:
     result = runner.invoke(app, ["query", "most-disputed-services", "--store", str(store)])
     assert result.exit_code == 0, result.output
-    assert "it pain pump trial" in result.stdout and "(2 rows)" in result.stdout
+    assert "intrathecal pump" in result.stdout and "(2 rows)" in result.stdout
     result = runner.invoke(app, ["query", "case-items", "-p", "case=CM15-0171547",
                                  "--store", str(store), "--format", "csv"])
     assert result.exit_code == 0 and "IT Pain Pump Trial" in result.stdout

@@ -96,14 +96,15 @@ def test_item_details_from_the_hook() -> None:
     record = parse_file(example_letters()[0])
     text = read_document(example_letters()[0]).text
     record = replace(record, items=[
-        replace(record.items[0], request="Physical therapy 2 times a week for 3 weeks for the right knee"),
-        replace(record.items[0], index=2, request="Norco 10/325mg #120"),
+        replace(record.items[0], request="Physical therapy 2 times a week for 3 weeks for the right knee",
+                service=None),
+        replace(record.items[0], index=2, request="Norco 10/325mg #120", service=None),
     ])
     quads = record_to_quads(record, text, extra=item_details())
     got = {(q.subject.value.rsplit("/", 1)[1], q.predicate.value.rsplit("#", 1)[1], q.object.value)
            for q in quads if q.predicate.value.startswith("https://w3id.org/imr-graph/vocab#")}
     assert got == {
-        ("1", "bodyRegion", "right knee"),
+        ("1", "bodyRegion", "knee"), ("1", "side", "right"),
         ("1", "sessionsPerWeekMin", "2"), ("1", "sessionsPerWeekMax", "2"),
         ("1", "weeksMin", "3"), ("1", "weeksMax", "3"),
         ("1", "totalSessionsMin", "6"), ("1", "totalSessionsMax", "6"),
@@ -239,6 +240,20 @@ def test_overturn_rate_by_drug_class(handmade_linked) -> None:
     got = [(r[0], r[1], r[2]) for r in _canned(gs, "overturn-rate-by-drug-class")]
     # Norco 10/325 (A, Overturned) and Norco 5/325 (B, Upheld): hydrocodone/acetaminophen
     assert got == [("non-opioid analgesic", "2", "1"), ("opioid", "2", "1")]
+
+
+def test_similar_cases_share_icd10_categories_once_linked(handmade_linked) -> None:
+    gs, _replace, _old = handmade_linked
+    # C (neck pain, M54.2) shares no service and no diagnosis node with the earlier A and B;
+    # linked, their lumbar radiculopathy (M54.1x) is in the same category M54: a match on
+    # diagnoses only, so no items are counted.
+    got = [(r[0], r[2], r[4], r[5], r[6], r[7]) for r in
+           _canned(gs, "similar-cases", case="CM17-0000003")]
+    assert got == [("CM16-0000002", "1", "0", "0", "0", "M54 Dorsalgia"),
+                   ("CM16-0000001", "1", "0", "0", "0", "M54 Dorsalgia")]
+    # B against A: each of B's diagnoses counts once (node and category alike).
+    (row,) = _canned(gs, "similar-cases", case="CM16-0000002")
+    assert (row[0], row[2], row[4], row[5], row[6]) == ("CM16-0000001", "5", "2", "1", "1")
 
 
 def test_cases_citing_replaced_edition(handmade_linked) -> None:

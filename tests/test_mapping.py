@@ -106,7 +106,7 @@ def test_shared_concepts_meet_and_live_in_the_concepts_graph() -> None:
     (a, ta), (b, tb) = handmade_cases()[:2]
     qa = record_to_quads(a, ta, ingest_time=WHEN)
     qb = record_to_quads(b, tb, ingest_time=WHEN)
-    mri = service_iri("MRI of the lumbar spine")
+    mri = service_iri("imaging-mri/lumbar-spine")  # the concept, whatever the wording
     service = ox.NamedNode(IMR + "service")
     assert any(q.predicate == service and q.object == mri for q in qa)
     assert any(q.predicate == service and q.object == mri for q in qb)  # "MRI of the Lumbar  Spine"

@@ -31,7 +31,7 @@ from imr_graph.store import GraphStore
 from .conftest import EXAMPLES
 from .graph_records import handmade_cases
 
-A = "CM15-0171547"  # examples/000: IT Pain Pump Trial, Upheld
+A = "CM15-0171547"  # examples/000: IT Pain Pump Trial (intrathecal pump), Upheld
 B = "sha256-19c97d9bd2c2569c"  # examples/001 (no header table): pump refill, Upheld
 
 
@@ -91,16 +91,19 @@ def test_at_least_twelve_canned_queries_with_headers() -> None:
 
 def test_overturn_rate_by_service(examples: GraphStore, handmade: GraphStore) -> None:
     assert col(rows(examples, "overturn-rate-by-service"), "service", "items", "overturned",
-               "rate") == [("it pain pump trial", 1, 0, 0.0),
-                           ("pump refill and reprogramming every 60 days", 1, 0, 0.0)]
+               "rate") == [("intrathecal pump", 1, 0, 0.0),
+                           ("intrathecal pump refill", 1, 0, 0.0)]
+    # Service concepts: "MRI of the Lumbar  Spine" meets "MRI of the lumbar spine", and
+    # "Norco 10/325mg #120" meets "Norco 5/325mg #60" (hydrocodone + acetaminophen, oral).
     top = rows(handmade, "overturn-rate-by-service", min_items="2")
     assert col(top, "service", "items", "overturned", "rate") == [
-        ("mri of the lumbar spine", 3, 1, 0.333)]
+        ("mri of the lumbar spine", 3, 1, 0.333),
+        ("acetaminophen + hydrocodone (oral)", 2, 1, 0.5)]
 
 
 def test_most_disputed_services(examples: GraphStore, handmade: GraphStore) -> None:
     assert col(rows(examples, "most-disputed-services"), "service", "items", "upheld") == [
-        ("it pain pump trial", 1, 1), ("pump refill and reprogramming every 60 days", 1, 1)]
+        ("intrathecal pump", 1, 1), ("intrathecal pump refill", 1, 1)]
     assert col(rows(handmade, "most-disputed-services")[:1], "service", "items", "cases",
                "upheld", "overturned") == [("mri of the lumbar spine", 3, 3, 2, 1)]
 
@@ -176,11 +179,29 @@ def test_days_to_decision(examples: GraphStore, handmade: GraphStore) -> None:
 
 def test_similar_cases(examples: GraphStore, handmade: GraphStore) -> None:
     assert rows(examples, "similar-cases", case=A) == []
-    got = rows(handmade, "similar-cases", case="CM16-0000001")
-    assert col(got, "other", "score", "upheld", "overturned") == [
-        ("CM16-0000002", 3, 1, 1),  # lumbar radiculopathy + MRI of the lumbar spine
-        ("sha256-" + handmade_cases()[3][0].source.sha256[:16], 3, 1, 0),
-    ]
+    # B (decided 2017-02-03) against the earlier A (2017-01-20): A's MRI of the lumbar spine
+    # (Upheld) and A's Norco 10/325 (Overturned) meet B's "MRI of the Lumbar  Spine" and
+    # "Norco 5/325mg #60"; A's physical therapy does not count; lumbar radiculopathy shared.
+    got = rows(handmade, "similar-cases", case="CM16-0000002")
+    assert col(got, "other", "decided", "score", "items", "upheld", "overturned",
+               "shared_diagnoses") == [
+        ("CM16-0000001", "2017-01-20", 5, 2, 1, 1, "lumbar radiculopathy")]
+    assert set(got[0]["shared_services"].split("; ")) == {
+        "mri of the lumbar spine", "acetaminophen + hydrocodone (oral)"}
+    # Only earlier decisions: A is the earliest; D has no decision date (never compared,
+    # never a match); C shares nothing with the earlier A and B.
+    assert rows(handmade, "similar-cases", case="CM16-0000001") == []
+    assert rows(handmade, "similar-cases", case="CM17-0000003") == []
+    d = "sha256-" + handmade_cases()[3][0].source.sha256[:16]
+    assert rows(handmade, "similar-cases", case=d) == []
+    # The same answer with the parameter bound as a remote endpoint binds it (VALUES in
+    # every group that uses it, nested sub-selects included).
+    from imr_graph.remote import bind_values
+
+    text = bind_values(resolve_query("similar-cases").text,
+                       {"case": ox.Literal("CM16-0000002")})
+    result = handmade.query(text)
+    assert [sol["other"].value for sol in result] == ["CM16-0000001"]
 
 
 def test_split_decisions_by_section(examples: GraphStore, handmade: GraphStore) -> None:
@@ -188,13 +209,14 @@ def test_split_decisions_by_section(examples: GraphStore, handmade: GraphStore) 
     got = rows(handmade, "split-decisions-by-section")
     assert col(got, "section", "upheld", "overturned") == [("special studies", 2, 1),
                                                           ("opioids", 1, 1)]
-    assert got[1]["upheld_services"] == "norco 5 325mg #60"
+    assert got[1]["upheld_services"] == "acetaminophen + hydrocodone (oral)"
 
 
 def test_most_disputed_medications(examples: GraphStore, handmade: GraphStore) -> None:
     assert rows(examples, "most-disputed-medications") == []  # no medication is requested
-    assert col(rows(handmade, "most-disputed-medications"), "medication", "items",
-               "overturned") == [("norco", 2, 1)]
+    # From the requests: Norco 10/325 and Norco 5/325 are one drug concept.
+    assert col(rows(handmade, "most-disputed-medications"), "medication", "items", "cases",
+               "upheld", "overturned") == [("acetaminophen + hydrocodone (oral)", 2, 2, 1, 1)]
 
 
 def test_overturn_rate_by_month(examples: GraphStore, handmade: GraphStore) -> None:

@@ -72,7 +72,7 @@ def test_failed_replacement_leaves_the_old_case(store: GraphStore) -> None:
 
 
 def test_shared_concepts_are_stored_once(store: GraphStore) -> None:
-    mri = service_iri("MRI of the lumbar spine")
+    mri = service_iri("imaging-mri/lumbar-spine")
     labels = list(store.store.quads_for_pattern(mri, ox.NamedNode(
         "http://www.w3.org/2004/02/skos/core#prefLabel"), None, None))
     assert [q.graph_name for q in labels] == [concepts_graph_iri()]
@@ -82,13 +82,13 @@ def test_shared_concepts_are_stored_once(store: GraphStore) -> None:
 
 
 def test_drop_case_prunes_orphan_concepts(store: GraphStore) -> None:
-    acupuncture = service_iri("Acupuncture 6 sessions")
+    acupuncture = service_iri("acupuncture/acupuncture")
     assert list(store.store.quads_for_pattern(acupuncture, None, None, None))
     removed = store.drop_case("CM17-0000003")
     assert removed > 0
     assert len(store.case_graphs()) == 3
     assert not list(store.store.quads_for_pattern(acupuncture, None, None, None))
-    assert list(store.store.quads_for_pattern(service_iri("MRI of the lumbar spine"), None,
+    assert list(store.store.quads_for_pattern(service_iri("imaging-mri/lumbar-spine"), None,
                                               None, None))
     with pytest.raises(NotFoundError):
         store.drop_case("CM17-0000003")

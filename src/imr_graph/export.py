@@ -482,6 +482,12 @@ def select(store: GraphStore, selection: Selection, *, fold_spans: bool = True) 
     graph = project(store.iter_quads(), fold_spans=fold_spans)
     if selection.service:
         seeds = find_nodes(graph, selection.service, ("Service", "Medication"))
+        if not seeds:  # a request as a letter words it: its service concept
+            from .mapping import normalise_label
+            from .services import read_service
+
+            concept = normalise_label(read_service(selection.service).label)
+            seeds = find_nodes(graph, concept, ("Service",))
         what, label = "service", selection.service
     elif selection.section:
         seeds = find_nodes(graph, selection.section, ("GuidelineSection",))

@@ -10,7 +10,7 @@ IRI scheme (``{base}`` defaults to :data:`DEFAULT_BASE`, see ``docs/graph.md``):
     {base}case/{case_key}                       the case (case_key: case number or sha256-…)
     {base}graph/{case_key}                      the case's named graph
     {base}case/{case_key}/item/{index}          a disputed item
-    {base}service/{slug}   {base}diagnosis/{slug}   {base}medication/{slug}
+    {base}service/{concept slug}   {base}diagnosis/{slug}   {base}medication/{slug}
     {base}specialty/{slug} {base}state/{slug}
     {base}guideline/{family}/{doc-slug}         a guideline document (title + edition year)
     {base}section/{family}/{doc-slug}/{slug}    a section of a guideline document
@@ -46,7 +46,17 @@ from urllib.parse import quote
 from pyoxigraph import Literal, NamedNode, Quad, Triple
 
 from .errors import MappingError, NotFoundError, UsageError
-from .records import FAMILIES, Citation, Guideline, Item, RationaleReference, Record, Span
+from .records import (
+    FAMILIES,
+    Citation,
+    Guideline,
+    Item,
+    RationaleReference,
+    Record,
+    Service,
+    Span,
+)
+from .services import read_service
 
 DEFAULT_BASE = "https://w3id.org/imr-graph/id/"
 """Default base IRI of data resources (override with ``--base`` or ``$IMR_GRAPH_BASE``)."""
@@ -58,6 +68,8 @@ XSD = "http://www.w3.org/2001/XMLSchema#"
 SKOS = "http://www.w3.org/2004/02/skos/core#"
 PROV = "http://www.w3.org/ns/prov#"
 DCTERMS = "http://purl.org/dc/terms/"
+SERVICE_CATEGORY = "https://w3id.org/imr-graph/vocab/service-category/"
+"""Namespace of the service category scheme (``ontology/services.ttl``)."""
 OA = "http://www.w3.org/ns/oa#"
 
 PREFIXES: dict[str, str] = {
@@ -227,7 +239,8 @@ def source_iri(sha256: str, base: str = DEFAULT_BASE) -> NamedNode:
 
 
 def service_iri(label: str, base: str = DEFAULT_BASE) -> NamedNode:
-    """``{base}service/{slug}``: a service from a request text."""
+    """``{base}service/{slug}``: a service concept, from its id (``imaging-mri/lumbar-spine``
+    -> ``{base}service/imaging-mri-lumbar-spine``; see :mod:`imr_graph.services`)."""
     return NamedNode(f"{base}service/{slug(label)}")
 
 
@@ -510,9 +523,12 @@ def record_to_quads(
                 b.shared(node, imr("diagnosisStatus"), Literal(status))
     b.span(case, imr("diagnosesSpan"), record.diagnoses_span, "the diagnoses")
     medications = [m for m in record.medications if m.strip()]
+    drugs = dict(zip(record.medications, record.medication_services, strict=False))
     for label in medications:
-        b.add(case, imr("medication"),
-              b.concept(medication_iri(label, base), "Medication", label))
+        node = b.concept(medication_iri(label, base), "Medication", label)
+        b.add(case, imr("medication"), node)
+        if label in drugs:  # the drug the name stands for, the concept requests meet at
+            b.shared(node, imr("drugConcept"), _service(b, drugs[label]))
     b.span(case, imr("medicationsSpan"), record.medications_span, "the medications")
 
     # Disputed items
@@ -572,8 +588,7 @@ def _item(b: _Builder, case: NamedNode, item: Item, medications: list[str]) -> N
     b.add(node, imr("request"), Literal(item.request))
     b.add(node, rdfs("label"), Literal(f"{key} #{item.index}: {item.request}"))
     b.add(node, imr("outcome"), outcome)
-    b.add(node, imr("service"), b.concept(service_iri(item.request, base), "Service",
-                                          item.request))
+    b.add(node, imr("service"), _service(b, item.service or read_service(item.request)))
     request_tokens = slug(item.request).split("-")
     for label in medications:
         if _contains(request_tokens, slug(label).split("-")):
@@ -599,6 +614,21 @@ def _item(b: _Builder, case: NamedNode, item: Item, medications: list[str]) -> N
     for n, ref in enumerate(item.rationale_references, start=1):
         _reference(b, node, NamedNode(f"{node.value}/reference/{n}"), ref,
                    f"item {item.index} reference {n}")
+
+
+def _service(b: _Builder, service: Service) -> NamedNode:
+    """The shared service concept node of a request (its wording stays on the item): the
+    concept id as ``skos:notation``, its kind and, as ``skos:broader``, its category in the
+    service category scheme (``ontology/services.ttl``)."""
+    node = b.concept(service_iri(service.concept, b.base), "Service", service.label)
+    b.shared(node, skos("notation"), Literal(service.concept))
+    b.shared(node, imr("serviceKind"), Literal(service.kind))
+    b.shared(node, skos("broader"), NamedNode(SERVICE_CATEGORY + service.category))
+    for ingredient in service.ingredients:
+        b.shared(node, imr("activeIngredient"), Literal(ingredient))
+    if service.route:
+        b.shared(node, imr("route"), Literal(service.route))
+    return node
 
 
 def _contains(haystack: list[str], needle: list[str]) -> bool:

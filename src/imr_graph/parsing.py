@@ -22,6 +22,7 @@ from .errors import NotALetterError, ParseError, UnsupportedLayoutError
 from .guidelines import parse_guideline, rationale_references
 from .reading import Document, read_document
 from .records import Item, Record, Reviewer, Source, Span, Worker
+from .services import read_service
 from .summary import diagnosis_status, find_diagnoses, find_medications, find_worker
 from .textutil import clean, ws
 
@@ -358,6 +359,7 @@ def _item(text: str, index: int, start: int, outcome: re.Match[str], end: int) -
         rationale_references=refs,
         span=_strip_span(text, start, end),
         rationale_span=rationale_span,
+        service=read_service(request),
     )
 
 
@@ -375,7 +377,7 @@ def parse_text(text: str, *, path: str = "<text>", sha256: str = "", fmt: str = 
     s_end = issues_m.start() if issues_m and issues_m.start() > s_start else len(text)
     age, sex = find_worker(text, s_start, s_end)
     diagnoses, d_span = find_diagnoses(text, s_start, s_end)
-    medications, m_span = find_medications(text, s_start, s_end)
+    medications, medication_services, m_span = find_medications(text, s_start, s_end)
     cred_m = H_CREDENTIALS.search(text)
     reviewer = parse_reviewer(text[cred_m.start() : s_end] if cred_m else text[:s_start])
     return Record(
@@ -395,6 +397,7 @@ def parse_text(text: str, *, path: str = "<text>", sha256: str = "", fmt: str = 
         diagnoses_span=d_span,
         medications_span=m_span,
         diagnosis_status={d: st for d in diagnoses if (st := diagnosis_status(d))},
+        medication_services=medication_services,
     )
 
 

@@ -67,6 +67,40 @@ class RationaleReference:
 
 
 @dataclass
+class Service:
+    """What a request asks for, read into a canonical service concept and its attributes.
+
+    ``concept`` is a stable id (``imaging-mri/lumbar-spine``,
+    ``medication/acetaminophen+hydrocodone/oral``, ``physical-therapy/physical-therapy``):
+    the same service whatever the wording. Everything else is what this request adds:
+    ranges are ``[min, max]``; sessions are the total (stated, or per week times weeks).
+    """
+
+    concept: str
+    label: str
+    kind: str
+    category: str
+    regions: list[str] = field(default_factory=list)
+    side: str | None = None
+    ingredients: list[str] = field(default_factory=list)
+    route: str | None = None
+    drug_classes: list[str] = field(default_factory=list)
+    strength: list[str] = field(default_factory=list)
+    form: str | None = None
+    release: str | None = None
+    quantity: int | None = None
+    refills: int | None = None
+    sessions: list[int] | None = None
+    per_week: list[int] | None = None
+    weeks: list[int] | None = None
+    days: list[int] | None = None
+    months: list[int] | None = None
+    contrast: str | None = None
+    date_of_service: str | None = None
+    modifiers: list[str] = field(default_factory=list)
+
+
+@dataclass
 class Item:
     """One disputed item (one request) and its decision."""
 
@@ -81,6 +115,7 @@ class Item:
     rationale_references: list[RationaleReference] = field(default_factory=list)
     span: Span | None = None
     rationale_span: Span | None = None
+    service: Service | None = None
 
 
 @dataclass
@@ -130,6 +165,7 @@ class Record:
     diagnoses_span: Span | None = None
     medications_span: Span | None = None
     diagnosis_status: dict[str, str] = field(default_factory=dict)
+    medication_services: list[Service] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (spans as two-element lists)."""
@@ -143,6 +179,7 @@ class Record:
         d["worker"] = Worker(**d["worker"])
         d["source"] = Source(**d["source"])
         d["items"] = [_item_from_dict(i) for i in d["items"]]
+        d["medication_services"] = [Service(**m) for m in d.get("medication_services", [])]
         for key in ("diagnoses_span", "medications_span"):
             d[key] = _span(d.get(key))
         return cls(**d)
@@ -176,6 +213,7 @@ def _item_from_dict(d: dict[str, Any]) -> Item:
     ]
     i["span"] = _span(i.get("span"))
     i["rationale_span"] = _span(i.get("rationale_span"))
+    i["service"] = Service(**i["service"]) if i.get("service") else None
     return Item(**i)
 
 

@@ -12,7 +12,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from .records import Span
+from .linking.drugs import match_drug
+from .records import Service, Span
+from .services import read_medication
 from .textutil import dedupe, split_top_level, ws
 
 _AGE_SEX = re.compile(
@@ -107,7 +109,9 @@ _MED_TRIGGERS = re.compile(
     r"|medications?\s+(?:(?:were|are|was)\s+)?(?:noted\s+to\s+)?include[sd]?\s+"
     r"|medication\s+list\s+(?:included|includes|include|was|is)\s+"
     r"|medications?\s+(?:have|has)\s+included\s*:?\s+"
-    r"|medication\s+regimen\s+(?:[^.]{0,40}?\s)?(?:included|includes|is|was|consists\s+of)\s+"
+    r"|medication\s+regimen\s+(?:[^.]{0,40}?\s)?(?:included|includes|is|was|consists\s+of|listed)\s+"
+    r"|medications?\s+(?:were\s+|are\s+)?listed\s+(?:as\s+)?"
+    r"|medications\s+of\s+"
     r"|medications?\s+(?:therapy\s+)?including\s+"
     r"|medications?\s+(?:are|were)\s*:\s*"
     r"|medications?\s*:\s*"
@@ -261,10 +265,13 @@ def split_phrases(sentence: str, *, merge_qualifiers: bool) -> list[str]:
     return [x for x in out if x]
 
 
+_PRESCRIBED = re.compile(r"\b(?:was|were|been|is|are)\s+(?:also\s+)?prescribed\s+(?!for\b|to\b|by\b)",
+                         re.I)
 _ANCHORS = {
     "diagnos": re.compile(r"diagnos", re.I),
     "medication": re.compile(r"medication", re.I),
     "treated": re.compile(r"treat|claim", re.I),
+    "prescribed": re.compile(r"prescribed", re.I),
 }
 
 
@@ -434,18 +441,44 @@ _NOT_A_DRUG = re.compile(r"^(?:several|some|all|both|which|each|other|these|thos
 _MED_SHAPE = re.compile(r"^[A-Za-z][A-Za-z0-9'\-/ .%]*$")
 
 
-def find_medications(text: str, start: int, end: int) -> tuple[list[str], Span | None]:
-    """Medications named as current (or listed) in the case summary."""
+def find_medications(text: str, start: int, end: int) -> tuple[list[str], list[Service],
+                                                           Span | None]:
+    """Medications named as current (or listed, or prescribed) in the case summary.
+
+    Each is read with the request reader (:func:`~imr_graph.services.read_medication`): the
+    name keeps the wording of the drug ("Flexeril"), its dose and frequency ("5 mg twice
+    daily") are attributes of its service, and a drug class ("NSAIDs") is a class.
+    "The patient was prescribed Cyclobenzaprine and Naproxen" adds the phrases the drug
+    reader recognises. Returns (names, services, span of the first list sentence).
+    """
     phrases, span = _find_list(text, start, end, [(_MED_TRIGGERS, _ANCHORS["medication"])],
                                merge=False)
-    keep: list[str] = []
-    for p in phrases:
-        p = re.sub(r"\s+(?:at\s+bedtime|as\s+needed|daily|since\b.*|which\b.*|for\s+\w+.*"
-                   r"|(?:one|two|three|four|five|six|\d+)\s+times?\s+(?:a|per)\s+day|twice\s+(?:a\s+)?daily"
-                   r"|(?:BID|TID|QID|PRN|QHS|q\d+h)\b.*)$",
-                   "", p, flags=re.I).strip()
+    prescribed, p_span = _find_list(text, start, end, [(_PRESCRIBED, _ANCHORS["prescribed"])],
+                                    merge=False)
+    phrases += [p for p in prescribed if _names_a_drug(p)]
+    keep: dict[str, Service] = {}
+    for phrase in phrases:
+        p = _MED_TAIL.sub("", phrase).strip()
         if (not p or _GENERIC_MED.search(p) or not _MED_SHAPE.match(p) or len(p.split()) > 6
                 or _NOT_A_DRUG.match(p)):
             continue
-        keep.append(p)
-    return dedupe(keep), span
+        name = _STRENGTH_TAIL.split(p)[0].strip(" -,") or p
+        keep.setdefault(name, read_medication(phrase))
+    names = dedupe(list(keep))
+    return names, [keep[n] for n in names], span or (p_span if keep else None)
+
+
+def _names_a_drug(phrase: str) -> bool:
+    m = match_drug(phrase, external=False)
+    return m.generic is not None or m.drug_class is not None
+
+
+_MED_TAIL = re.compile(
+    r"\s+(?:at\s+bedtime|as\s+needed|daily|since\b.*|which\b.*|for\s+\w+.*"
+    r"|(?:one|two|three|four|five|six|\d+)\s+times?\s+(?:a|per)\s+day|twice\s+(?:a\s+)?daily"
+    r"|(?:BID|TID|QID|PRN|QHS|q\d+h)\b.*)$",
+    re.I,
+)
+# A dose written after the name: "Flexeril 5 mg", "Norco 10-325mg", "Lidoderm 5% patch".
+_STRENGTH_TAIL = re.compile(r"\s+\d+(?:\.\d+)?(?:\s*[-/]\s*\d+(?:\.\d+)?)*\s*"
+                            r"(?:mg|mcg|g|gm|ml|%|units?)\b.*$", re.I)

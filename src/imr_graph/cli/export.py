@@ -41,7 +41,8 @@ def export_cmd(
     ] = None,
     service: Annotated[
         str | None,
-        typer.Option("--service", help="Neighbourhood of the services with this label."),
+        typer.Option("--service", help="Neighbourhood of the services with this label "
+                     "(or of the service concept of a request as written, e.g. 'Norco 10/325')."),
     ] = None,
     section: Annotated[
         str | None,

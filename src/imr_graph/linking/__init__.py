@@ -16,21 +16,29 @@ See ``docs/linking.md``.
 
 from __future__ import annotations
 
-from .drugs import DrugMatch, match_drug, parse_medication
-from .guidelines import match_citation
-from .icd10 import IcdMatch, match_diagnosis
-from .links import (
-    Concepts,
-    Link,
-    apply_curated,
-    concepts_from_records,
-    coverage,
-    diagnosis_code_summary,
-    link_concepts,
-)
-from .rdf import item_details, relink, store_concepts, store_links
-from .services import ServiceMatch, classify_service
-from .sssom import read_sssom, write_sssom
+import importlib
+from typing import Any
+
+# Names -> submodule. Imported on first use, so the parsing stage can use the pure matchers
+# (``linking.drugs``, ``linking.services``) without loading the RDF side.
+_WHERE = {
+    "DrugMatch": "drugs", "match_drug": "drugs", "parse_medication": "drugs",
+    "match_citation": "guidelines",
+    "IcdMatch": "icd10", "match_diagnosis": "icd10",
+    "Concepts": "links", "Link": "links", "apply_curated": "links",
+    "concepts_from_records": "links", "coverage": "links", "link_concepts": "links",
+    "diagnosis_code_summary": "links",
+    "item_details": "rdf", "relink": "rdf", "store_concepts": "rdf", "store_links": "rdf",
+    "ServiceMatch": "services", "classify_service": "services",
+    "read_sssom": "sssom", "write_sssom": "sssom",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        return getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "Concepts",

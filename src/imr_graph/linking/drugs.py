@@ -16,10 +16,14 @@ as "Norco 10/325mg #120" or "Flector patch 1.3% #30"; :func:`match_drug` names t
 
 from __future__ import annotations
 
+import bz2
 import csv
+import importlib.util
+import pickle
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 
 from ..resources import data_file
 
@@ -29,7 +33,8 @@ _FORMS = {
     "suspension": "suspension", "tablet": "tablet", "tablets": "tablet", "tab": "tablet",
     "tabs": "tablet", "capsule": "capsule", "capsules": "capsule", "cap": "capsule",
     "caps": "capsule", "injection": "injection", "liquid": "solution", "powder": "powder",
-    "transdermal": "patch", "suppository": "suppository", "drops": "drops",
+    "transdermal": "patch", "suppository": "suppository", "drops": "drops", "pad": "patch",
+    "pads": "patch",
 }
 _TOPICAL_FORMS = frozenset({"patch", "cream", "gel", "ointment", "lotion", "spray"})
 _STRENGTH = re.compile(
@@ -72,7 +77,13 @@ class ExternalId:
 
 @dataclass(frozen=True)
 class DrugMatch:
-    """A medication text linked to a drug concept (``generic`` None when not recognised)."""
+    """A medication text linked to a drug concept (``generic`` None when not recognised).
+
+    ``generic`` is the drug concept: its active ingredients, sorted, joined by "/"
+    ("acetaminophen/hydrocodone" for Norco, Vicodin and "hydrocodone/APAP 10/325" alike).
+    ``route`` is oral, topical, transdermal or injection. A drug class named instead of a
+    drug ("NSAIDs") has ``drug_class`` set and no ``generic``.
+    """
 
     text: str
     generic: str | None
@@ -83,28 +94,37 @@ class DrugMatch:
     method: str = "unsure"
     confidence: float = 0.0
     medication: Medication | None = None
+    route: str | None = None
+    drug_class: str | None = None
 
 
 @dataclass(frozen=True)
 class _Row:
     generic: str
     classes: tuple[str, ...]
+    route: str = ""
+
+
+def _rows() -> list[list[str]]:
+    with data_file("drugs.tsv").open(encoding="utf-8") as fh:
+        return [row for row in csv.reader(fh, delimiter="\t")
+                if row and not row[0].startswith("#") and len(row) >= 2]
+
+
+def _cell(row: list[str], i: int) -> str:
+    return row[i].strip() if len(row) > i else ""
 
 
 @lru_cache(maxsize=1)
 def table() -> dict[str, _Row]:
-    """The curated drug table: lower-cased name -> generic and classes."""
-    raw: list[tuple[str, str, tuple[str, ...]]] = []
-    with data_file("drugs.tsv").open(encoding="utf-8") as fh:
-        for row in csv.reader(fh, delimiter="\t"):
-            if not row or row[0].startswith("#") or len(row) < 2:
-                continue
-            classes = tuple(c.strip() for c in row[2].split(";") if c.strip()) if len(row) > 2 else ()
-            raw.append((row[0].strip().lower(), row[1].strip().lower(), classes))
+    """The curated alias table: lower-cased name -> ingredients ("/"), classes and route."""
     by_generic = generic_classes()
     out: dict[str, _Row] = {}
-    for name, generic, classes in raw:
-        out[name] = _Row(generic, classes or by_generic.get(generic, ()))
+    for row in _rows():
+        generic = row[1].strip().lower()
+        classes = tuple(c.strip() for c in _cell(row, 2).split(";") if c.strip())
+        out[row[0].strip().lower()] = _Row(generic, classes or by_generic.get(generic, ()),
+                                           _cell(row, 3).lower())
     return out
 
 
@@ -112,30 +132,50 @@ def table() -> dict[str, _Row]:
 def generic_classes() -> dict[str, tuple[str, ...]]:
     """Generic name -> drug classes, from the rows of the curated table that give classes."""
     out: dict[str, tuple[str, ...]] = {}
-    with data_file("drugs.tsv").open(encoding="utf-8") as fh:
-        for row in csv.reader(fh, delimiter="\t"):
-            if not row or row[0].startswith("#") or len(row) < 3 or not row[2].strip():
-                continue
-            classes = tuple(c.strip() for c in row[2].split(";") if c.strip())
+    for row in _rows():
+        classes = tuple(c.strip() for c in _cell(row, 2).split(";") if c.strip())
+        if classes:
             out.setdefault(row[1].strip().lower(), classes)
     return out
 
 
 @lru_cache(maxsize=1)
-def _package() -> tuple[dict, dict, object]:
-    """The drug-named-entity-recognition dictionaries (variant -> canonical, canonical -> data)."""
-    from drug_named_entity_recognition import drugs_finder as f
+def _package_dir() -> Path:
+    spec = importlib.util.find_spec("drug_named_entity_recognition")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("drug-named-entity-recognition is not installed")
+    return Path(next(iter(spec.submodule_search_locations)))
 
-    return f.drug_variant_to_canonical, f.drug_canonical_to_data, f.get_fuzzy_match
+
+@lru_cache(maxsize=1)
+def _package() -> tuple[dict, dict]:
+    """The drug-named-entity-recognition dictionaries (variant -> canonical, canonical -> data).
+
+    Read from the package's own data file; its module is not imported, since that also
+    builds the indexes of its fuzzy matcher (about 300 MB per process) that imr-graph never
+    uses. Parsing workers load this once (about 50 MB).
+    """
+    with bz2.open(_package_dir() / "drug_ner_dictionary.pkl.bz2", "rb") as fh:
+        data = pickle.load(fh)  # the package's shipped dictionary, as the package loads it
+    return data["drug_variant_to_canonical"], data["drug_canonical_to_data"]
 
 
-def _package_lookup(name: str, fuzzy: bool = False) -> tuple[str, dict] | None:
-    variants, data, get_fuzzy = _package()
-    key = name.lower()
-    canon = variants.get(key)
-    if not canon and fuzzy and len(key) > 4:
-        hit, _sim = get_fuzzy(key)  # type: ignore[operator]
-        canon = variants.get(hit) if hit else None
+@lru_cache(maxsize=1)
+def _package_stopwords() -> frozenset[str]:
+    """The package's stop words (its ``util.py``, run on its own: a literal set)."""
+    spec = importlib.util.spec_from_file_location("_drug_ner_util", _package_dir() / "util.py")
+    if spec is None or spec.loader is None:
+        return frozenset()
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return frozenset(module.stopwords)
+
+
+def _package_lookup(name: str) -> tuple[str, dict] | None:
+    """An exact name of the package's dictionary (never a fuzzy match: a wrong drug is worse
+    than none)."""
+    variants, data = _package()
+    canon = variants.get(name.lower())
     if not canon:
         return None
     return canon[0], data.get(canon[0], {})
@@ -168,53 +208,69 @@ def _ngrams(words: list[str], n: int) -> list[tuple[int, str]]:
     return [(i, " ".join(words[i : i + n])) for i in range(len(words) - n + 1)]
 
 
-def find_names(text: str, allow_fuzzy: bool = True) -> list[tuple[str, str, str]]:
-    """Drug names in ``text`` as (surface, generic, method), in text order.
+def _key(name: str) -> str:
+    """A name as the matcher sees it: its words, lower-cased, joined by single spaces."""
+    return " ".join(w.lstrip("#") for w in _WORD.findall(name.lower()))
 
-    The curated table is tried first (longest n-gram first); the package's dictionary only
-    when the table finds nothing, and its fuzzy matcher (for misspellings) only after that,
-    on single words of six letters or more.
+
+@lru_cache(maxsize=1)
+def _keyed() -> dict[str, _Row]:
+    return {_key(name): row for name, row in table().items()}
+
+
+_MAX_NAME = 4
+
+
+def find_names(text: str, vocabulary: bool = True) -> list[tuple[str, str, str, str]]:
+    """Drug names in ``text`` as (surface, ingredients, method, route), in text order.
+
+    The curated alias table is tried first (longest name first); words it leaves are looked
+    up among the exact names of the package's dictionary (only when they could be a name:
+    four letters or more, no stop word). There is no fuzzy matching: a misspelling becomes a
+    row of the table or stays unlinked. ``route`` is the table's ("" when the name does not
+    fix it; "class" for a drug class such as "NSAIDs"). ``vocabulary=False`` uses the table
+    only.
     """
-    body = _PAREN.sub(" ", _PREFIX.sub("", text)).lower()
-    words = [w for w in _WORD.findall(body) if not w.startswith("#")]
-    found: list[tuple[int, str, str, str]] = []
+    body = _PAREN.sub(lambda m: " " + m.group(0)[1:-1] + " ", _PREFIX.sub("", text)).lower()
+    words = [w.lstrip("#") for w in _WORD.findall(body)]  # "Tylenol #3" = "tylenol 3"
+    found: list[tuple[int, str, str, str, str]] = []
     used: set[int] = set()
-    tab = table()
-    for n in (3, 2, 1):
+    tab = _keyed()
+    for n in range(_MAX_NAME, 0, -1):
         for i, gram in _ngrams(words, n):
             if used & set(range(i, i + n)):
                 continue
             row = tab.get(gram)
             if row is not None:
-                found.append((i, gram, row.generic, "curated-table"))
+                found.append((i, gram, row.generic, "curated-table", row.route))
                 used.update(range(i, i + n))
-    for fuzzy in (False, True):
-        if found or (fuzzy and not allow_fuzzy):
-            break
-        for n in (2, 1):
-            for i, gram in _ngrams(words, n):
-                if used & set(range(i, i + n)) or len(gram) < (6 if fuzzy else 4):
-                    continue
-                if fuzzy and n > 1:
-                    continue
-                hit = _package_lookup(gram, fuzzy=fuzzy)
-                if hit is not None and not _stopword(gram):
-                    canon = hit[0]
-                    generic = tab[canon].generic if canon in tab else canon
-                    found.append((i, gram, generic, "package-fuzzy" if fuzzy else "package"))
-                    used.update(range(i, i + n))
+    for n in (2, 1) if vocabulary else ():
+        for i, gram in _ngrams(words, n):
+            if used & set(range(i, i + n)) or len(gram) < 4 or _stopword(gram):
+                continue
+            hit = _package_lookup(gram)
+            if hit is not None:
+                canon = hit[0]
+                row = tab.get(_key(canon))
+                generic = row.generic if row else canon.lower()
+                found.append((i, gram, generic, "package", row.route if row else ""))
+                used.update(range(i, i + n))
     found.sort()
-    return [(surface, generic, method) for _i, surface, generic, method in found]
+    return [(surface, generic, method, route) for _i, surface, generic, method, route in found]
 
 
 _STOP = frozenset(
-    ["patch", "cream", "gel", "ointment", "tablet", "tablets", "capsule", "oral", "topical", "base", "unknown", "quantity", "with", "and", "the", "for", "post", "pre", "daily", "twice", "three", "times", "tabs", "refill", "refills", "sodium", "hcl", "citrate", "transdermal", "solution"]
+    ["patch", "cream", "gel", "ointment", "tablet", "tablets", "capsule", "oral", "topical",
+     "base", "unknown", "quantity", "with", "and", "the", "for", "post", "pre", "daily",
+     "twice", "three", "times", "tabs", "refill", "refills", "sodium", "hcl", "citrate",
+     "transdermal", "solution", "supply", "unit", "units", "test", "testing", "screen",
+     "panel", "therapy", "program", "compound", "compounded", "medication", "medications",
+     "trial", "pump", "injection", "injections", "block", "steroid", "oxygen", "water"]
 )
 
 
 def _stopword(gram: str) -> bool:
-    from drug_named_entity_recognition.util import stopwords
-
+    stopwords = _package_stopwords()
     return any(w in _STOP or w in stopwords or w.isdigit() for w in gram.split())
 
 
@@ -229,14 +285,15 @@ def _lookup_ingredient(name: str) -> tuple[str, dict] | None:
     return hit
 
 
-def _classes(generic: str, form: str | None, n_ingredients: int) -> tuple[str, ...]:
+def _classes(generic: str, route: str | None) -> tuple[str, ...]:
     known = generic_classes()
+    ingredients = generic.split("/")
     classes: list[str] = list(known.get(generic, ()))
-    if not classes:
-        for ing in generic.split("/"):
-            classes.extend(known.get(ing, ()))
-    if form in _TOPICAL_FORMS:
-        classes.append("topical analgesic" if n_ingredients == 1 else "topical compound")
+    for ing in ingredients:
+        classes.extend(known.get(ing, ()))
+    if route == "topical":
+        classes = [c for c in classes if c not in ("topical analgesic", "topical compound")]
+        classes.append("topical analgesic" if len(ingredients) == 1 else "topical compound")
     return tuple(dict.fromkeys(classes))
 
 
@@ -270,40 +327,91 @@ def _external(surface: str, ingredients: tuple[str, ...]) -> tuple[ExternalId, .
     return tuple(out)
 
 
-def match_drug(text: str) -> DrugMatch:
-    """Link a medication text (a list entry or a request) to a drug concept."""
+_ROUTE_FORMS = {
+    "patch": "topical", "cream": "topical", "gel": "topical", "ointment": "topical",
+    "lotion": "topical", "spray": "topical", "pad": "topical", "topical": "topical",
+    "transdermal": "topical", "injection": "injection",
+}
+_ROUTE_WORDS = re.compile(
+    r"\b(?:topical(?:ly)?|transdermal|patch(?:es)?|creams?|gels?|ointments?|lotions?|sprays?"
+    r"|pads?|(?:in\s+)?(?:cream|lipoderm|versapro)\s+base|roll[- ]on|liniment)\b"
+    r"|\d\s*%"
+    r"|\b(?:injections?|injectable|intramuscular|intravenous|IM|IV|subcutaneous)\b",
+    re.I,
+)
+# Opioid strengths written "10/325" name acetaminophen without saying so (Norco,
+# Percocet, Ultracet, Tylenol #3 are all x/300-x/500 tablets with acetaminophen).
+_APAP_STRENGTH = re.compile(r"\d+(?:\.\d+)?\s*[/-]\s*(?:300|325|500)(?!\d)")
+_APAP_PARTNERS = frozenset({"hydrocodone", "oxycodone", "tramadol", "codeine"})
+
+
+def _route(text: str, table_routes: list[str]) -> str:
+    for r in table_routes:
+        if r and r != "class":
+            return r
+    m = _ROUTE_WORDS.search(_PREFIX.sub("", text))
+    if m is None:
+        return "oral"
+    word = m.group(0).lower()
+    if re.match(r"inj|intra|im$|iv$|sub", word):
+        return "injection"
+    return "topical"
+
+
+def match_drug(text: str, external: bool = True) -> DrugMatch:
+    """Link a medication text (a list entry or a request) to a drug concept.
+
+    ``external=False`` leaves out the DrugBank / MedlinePlus / MeSH identifiers (the parsing
+    stage needs only the ingredients, route and classes).
+
+    Every ingredient of a combination is looked up ("diclofenac/misoprostol", a compounded
+    cream naming five) and the drug is the set of them; an opioid written with an
+    acetaminophen strength ("Tramadol 37.5/325mg") gains acetaminophen.
+    """
     med = parse_medication(text)
-    # Fuzzy matching (misspellings) only for a one-word name: "Hydrocodne 10mg", "ophenadrine".
-    names = find_names(text, allow_fuzzy=len(med.name.split()) == 1)
-    if not names:
+    names = find_names(text)
+    drugs = [(s, g, m, r) for s, g, m, r in names if r != "class"]
+    if not drugs:
+        if names:
+            cls = _keyed()[names[0][0]].classes[0]
+            return DrugMatch(text, None, classes=(cls,), matched=names[0][0],
+                             method="curated-table", confidence=0.9, medication=med,
+                             drug_class=cls)
         return DrugMatch(text, None, medication=med)
-    generics: list[str] = []
-    for _surface, generic, _method in names:
-        if generic not in generics:
-            generics.append(generic)
-    methods = {m for _s, _g, m in names}
-    if len(generics) == 1:
-        generic = generics[0]
-    else:  # a compound: several active ingredients in one request
-        generic = "/".join(sorted({i for g in generics for i in g.split("/")}))
-    ingredients = tuple(generic.split("/"))
-    classes = _classes(generic, med.form, len(ingredients))
-    if len(generics) > 1 and "topical compound" not in classes and med.form in _TOPICAL_FORMS | {None}:
-        classes = (*classes, "topical compound") if med.form else classes
-    confidence = 0.95 if methods <= {"curated-table"} else (0.9 if "package-fuzzy" not in methods else 0.75)
+    ingredients = sorted({i for _s, g, _m, _r in drugs for i in g.split("/")})
+    if (len(ingredients) == 1 and ingredients[0] in _APAP_PARTNERS
+            and _APAP_STRENGTH.search(text)):
+        ingredients = sorted([*ingredients, "acetaminophen"])
+    generic = "/".join(ingredients)
+    route = _route(text, [r for _s, _g, _m, r in drugs])
+    methods = {m for _s, _g, m, _r in drugs}
+    confidence = 0.95 if methods <= {"curated-table"} else 0.9
     return DrugMatch(
         text=text,
         generic=generic,
-        ingredients=ingredients,
-        classes=classes,
-        external=_external(names[0][0], ingredients),
-        matched=", ".join(s for s, _g, _m in names),
+        ingredients=tuple(ingredients),
+        classes=_classes(generic, route),
+        external=_external(drugs[0][0], tuple(ingredients)) if external else (),
+        matched=", ".join(s for s, _g, _m, _r in drugs),
         method="+".join(sorted(methods)),
         confidence=confidence,
         medication=med,
+        route=route,
     )
 
 
+# What a drug request looks like besides its name: a strength, a count, a dosage form.
+_DRUG_SHAPE = re.compile(
+    r"\d\s*(?:mg|mcg|g|gm|ml|%|units?)\b|#\s*\d|\b(?:tablets?|tabs?|capsules?|caps|creams?|gels?"
+    r"|patch(?:es)?|ointments?|lotions?|solution|suspension|sprays?|oral|topical"
+    r"|transdermal|po|bid|tid|qid|prn)\b",
+    re.I,
+)
+
+
 def looks_like_medication(text: str) -> bool:
-    """Whether a request names a drug (used to put medication requests in their category)."""
-    return bool(find_names(text, allow_fuzzy=False))
+    """Whether a request names a drug or a drug class (puts medication requests in their
+    category). A name of the alias table is enough; a name only the drug vocabulary knows
+    counts when the request also looks like a prescription (strength, count or form), so
+    that "Physical therapy" can never become a drug through a vocabulary synonym."""
+    return bool(find_names(text, vocabulary=_DRUG_SHAPE.search(text) is not None))

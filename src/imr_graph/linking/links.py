@@ -28,7 +28,7 @@ from ..mapping import (
 from .drugs import DRUGBANK, MEDLINEPLUS, MESH, DrugMatch, match_drug
 from .guidelines import GUIDELINE_SCHEME, match_citation, section_key, section_node
 from .icd10 import ICD10CM_IRI, IcdMatch, match_diagnoses
-from .services import SERVICE_SCHEME, VOCAB, ServiceMatch, classify_service
+from .services import CATEGORY_LABELS, SERVICE_SCHEME, VOCAB, category_iri
 
 SEMAPV = "https://w3id.org/semapv/vocab/"
 LEXICAL = "semapv:LexicalMatching"
@@ -101,12 +101,28 @@ class Link:
 
 
 @dataclass(frozen=True)
+class ServiceConcept:
+    """A service concept as the graph holds it (see :mod:`imr_graph.services`)."""
+
+    concept: str
+    label: str
+    category: str
+    ingredients: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, service) -> ServiceConcept:
+        """From a record's :class:`~imr_graph.records.Service`."""
+        return cls(service.concept, service.label, service.category,
+                   tuple(service.ingredients))
+
+
+@dataclass(frozen=True)
 class Concepts:
     """The concept labels a link run covers (what the store or a set of records holds)."""
 
     diagnoses: frozenset[str] = frozenset()
     medications: frozenset[str] = frozenset()
-    services: frozenset[str] = frozenset()
+    services: frozenset[ServiceConcept] = frozenset()
     documents: frozenset[tuple[str, str, int | None]] = frozenset()
     sections: frozenset[tuple[str, str | None, int | None, str]] = frozenset()
 
@@ -119,11 +135,6 @@ def _dx(label: str) -> tuple[IcdMatch, ...]:
 @lru_cache(maxsize=8192)
 def _drug(label: str) -> DrugMatch:
     return match_drug(label)
-
-
-@lru_cache(maxsize=8192)
-def _svc(label: str) -> ServiceMatch:
-    return classify_service(label)
 
 
 def drug_concept_iri(generic: str) -> str:
@@ -177,15 +188,16 @@ def medication_links(label: str, base: str = DEFAULT_BASE) -> list[Link]:
         drug_concept_links(m)
 
 
-def service_links(request: str, base: str = DEFAULT_BASE) -> list[Link]:
-    """Links of one service concept: its category, and its drug for medication requests."""
-    s = _svc(request)
-    subject = service_iri(request, base).value
-    out = [Link(subject, request, "service", "skos:broadMatch", s.iri, s.label,
-                "imr-graph service categories", s.confidence, LEXICAL, s.method)]
-    if s.category == "medication":
-        m = _drug(request)
-        out += _drug_links(subject, request, "service", m) + drug_concept_links(m)
+def service_links(service: ServiceConcept, base: str = DEFAULT_BASE) -> list[Link]:
+    """Links of one service concept: its category, and its drug (the drug concept of its
+    ingredients) for a medication."""
+    subject = service_iri(service.concept, base).value
+    out = [Link(subject, service.label, "service", "skos:broadMatch",
+                category_iri(service.category), CATEGORY_LABELS[service.category],
+                "imr-graph service categories", 0.9, LEXICAL, "service-concept")]
+    if service.category == "medication" and service.ingredients:
+        m = _drug("/".join(service.ingredients))
+        out += _drug_links(subject, service.label, "service", m) + drug_concept_links(m)
     return out
 
 
@@ -222,7 +234,8 @@ def link_concepts(concepts: Concepts, base: str = DEFAULT_BASE) -> list[Link]:
     groups: list[Iterable[Link]] = []
     groups += [diagnosis_links(x, base) for x in sorted(concepts.diagnoses)]
     groups += [medication_links(x, base) for x in sorted(concepts.medications)]
-    groups += [service_links(x, base) for x in sorted(concepts.services)]
+    groups += [service_links(x, base)
+               for x in sorted(concepts.services, key=lambda c: c.concept)]
     groups += [document_links(f, t, y, base) for f, t, y in sorted(concepts.documents, key=str)]
     groups += [section_links(f, t, y, s, base) for f, t, y, s in sorted(concepts.sections, key=str)]
     for group in groups:
@@ -252,16 +265,18 @@ def apply_curated(links: list[Link], curated: list[Link]) -> list[Link]:
 
 def concepts_from_records(records: Iterable) -> Concepts:
     """The concept labels of parsed records (what ingesting them would put in the store)."""
+    from ..services import read_service
+
     dx: set[str] = set()
     meds: set[str] = set()
-    svcs: set[str] = set()
+    svcs: set[ServiceConcept] = set()
     docs: set[tuple[str, str, int | None]] = set()
     secs: set[tuple[str, str | None, int | None, str]] = set()
     for r in records:
         dx.update(x for x in r.diagnoses if x.strip())
         meds.update(x for x in r.medications if x.strip())
         for item in r.items:
-            svcs.add(item.request)
+            svcs.add(ServiceConcept.of(item.service or read_service(item.request)))
             for g in (item.claims_admin_guideline, item.reviewer_guideline):
                 if g is None:
                     continue
@@ -277,7 +292,7 @@ def concepts_from_records(records: Iterable) -> Concepts:
 
 def coverage(concepts: Concepts, links: list[Link], base: str = DEFAULT_BASE) -> dict[str, tuple[int, int]]:
     """(linked, total) per kind: diagnoses to ICD-10-CM, medications to a drug, services to a
-    category, medication requests to a drug, guideline documents to the scheme."""
+    category, drug service concepts to a drug concept, guideline documents to the scheme."""
     by_subject: dict[str, set[str]] = {}
     for lk in links:
         by_subject.setdefault(lk.subject_id, set()).add(lk.object_source)
@@ -285,14 +300,15 @@ def coverage(concepts: Concepts, links: list[Link], base: str = DEFAULT_BASE) ->
     def count(iris: list[str], source: str) -> tuple[int, int]:
         return (sum(1 for i in iris if source in by_subject.get(i, set())), len(iris))
 
-    med_requests = [s for s in concepts.services if _svc(s).category == "medication"]
+    med_requests = [s.concept for s in concepts.services
+                    if s.category == "medication" and s.ingredients]
     return {
         "diagnoses": count([diagnosis_iri(x, base).value for x in concepts.diagnoses], "ICD10CM"),
         "medications": count([medication_iri(x, base).value for x in concepts.medications],
                              "imr-graph drug concepts"),
         "medication requests": count([service_iri(x, base).value for x in med_requests],
                                      "imr-graph drug concepts"),
-        "services": count([service_iri(x, base).value for x in concepts.services],
+        "services": count([service_iri(x.concept, base).value for x in concepts.services],
                           "imr-graph service categories"),
         "guideline documents": count(
             [guideline_iri(f, t, y, base).value for f, t, y in concepts.documents],

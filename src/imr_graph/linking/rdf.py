@@ -25,7 +25,7 @@ from collections.abc import Iterable, Iterator
 from pyoxigraph import Literal, NamedNode, Quad, Triple
 
 from ..mapping import DEFAULT_BASE, Extra, item_iri
-from ..records import Record
+from ..records import Record, Service
 from ..resources import ontology_file
 from .drugs import table as drug_table
 from .guidelines import GUIDELINE_SCHEME
@@ -36,11 +36,12 @@ from .links import (
     ICD_CHAPTER,
     Concepts,
     Link,
+    ServiceConcept,
     apply_curated,
     drug_class_iri,
     link_concepts,
 )
-from .services import classify_service
+from .services import MODALITIES
 
 SKOS = "http://www.w3.org/2004/02/skos/core#"
 RDF_TYPE = NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
@@ -75,9 +76,11 @@ class _ItemDetails:
         self.base = base
 
     def __call__(self, record: Record, graph: NamedNode) -> Iterator[Triple]:
+        from ..services import read_service
+
         for item in record.items:
             node = item_iri(record.case_key, item.index, self.base)
-            yield from _details(node, item.request)
+            yield from _details(node, item.service or read_service(item.request))
 
 
 def item_details(base: str = DEFAULT_BASE) -> Extra:
@@ -85,34 +88,28 @@ def item_details(base: str = DEFAULT_BASE) -> Extra:
     return _ItemDetails(base)
 
 
-def _details(node: NamedNode, request: str) -> Iterator[Triple]:
-    s = classify_service(request)
+def _details(node: NamedNode, s: Service) -> Iterator[Triple]:
+    """What the request adds to its service (the record's ``service`` attributes)."""
     for region in s.regions:
         yield Triple(node, _v("bodyRegion"), Literal(region))
-    if s.modality:
-        yield Triple(node, _v("imagingModality"), Literal(s.modality))
-    f = s.frequency
-    if f.per_week:
-        yield Triple(node, _v("sessionsPerWeekMin"), _int(f.per_week[0]))
-        yield Triple(node, _v("sessionsPerWeekMax"), _int(f.per_week[1]))
-    if f.weeks:
-        yield Triple(node, _v("weeksMin"), _int(f.weeks[0]))
-        yield Triple(node, _v("weeksMax"), _int(f.weeks[1]))
-    if f.total:
-        yield Triple(node, _v("totalSessionsMin"), _int(f.total[0]))
-        yield Triple(node, _v("totalSessionsMax"), _int(f.total[1]))
-    if s.category == "medication":
-        from .drugs import parse_medication
-
-        med = parse_medication(request)
-        for strength in med.strengths:
+    if s.side:
+        yield Triple(node, _v("side"), Literal(s.side))
+    if s.category in MODALITIES:
+        yield Triple(node, _v("imagingModality"), Literal(MODALITIES[s.category]))
+    for name, value in (("sessionsPerWeek", s.per_week), ("weeks", s.weeks),
+                        ("totalSessions", s.sessions)):
+        if value:
+            yield Triple(node, _v(f"{name}Min"), _int(value[0]))
+            yield Triple(node, _v(f"{name}Max"), _int(value[1]))
+    if s.kind == "drug":
+        for strength in s.strength:
             yield Triple(node, _v("strength"), Literal(strength))
-        if med.form:
-            yield Triple(node, _v("dosageForm"), Literal(med.form))
-        if med.quantity is not None:
-            yield Triple(node, _v("quantity"), _int(med.quantity))
-        if med.release:
-            yield Triple(node, _v("releaseType"), Literal(med.release))
+        if s.form:
+            yield Triple(node, _v("dosageForm"), Literal(s.form))
+        if s.quantity is not None:
+            yield Triple(node, _v("quantity"), _int(s.quantity))
+        if s.release:
+            yield Triple(node, _v("releaseType"), Literal(s.release))
 
 
 def mapping_node(link: Link) -> NamedNode:
@@ -211,8 +208,8 @@ def _drug_triples(links: list[Link]) -> Iterator[Triple]:
         yield Triple(node, _skos("prefLabel"), Literal(generic))
         for ingredient in generic.split("/"):
             yield Triple(node, _v("ingredient"), Literal(ingredient))
-        form = "cream" if "/" in generic and _is_topical_compound(links, iri) else None
-        for cls in _classes(generic, form, len(generic.split("/"))):
+        route = "topical" if "/" in generic and _is_topical_compound(links, iri) else None
+        for cls in _classes(generic, route):
             c = _n(drug_class_iri(cls))
             yield Triple(node, _skos("broader"), c)
             yield Triple(node, _v("drugClass"), c)
@@ -226,8 +223,9 @@ def _is_topical_compound(links: list[Link], drug: str) -> bool:
     from .drugs import parse_medication
 
     return any(
-        lk.object_id == drug and parse_medication(lk.subject_label).form in
-        {"cream", "gel", "ointment", "patch", "lotion", "spray"}
+        lk.object_id == drug and (lk.subject_label.endswith("(topical)") or
+                                  parse_medication(lk.subject_label).form in
+                                  {"cream", "gel", "ointment", "patch", "lotion", "spray"})
         for lk in links
     )
 
@@ -258,7 +256,10 @@ _CONCEPT_QUERIES = {
          "OPTIONAL { ?c skos:altLabel ?a } BIND(COALESCE(?a, ?p) AS ?label) }",
     "m": "SELECT DISTINCT ?label WHERE { ?c a imr:Medication ; skos:prefLabel ?p . "
          "OPTIONAL { ?c skos:altLabel ?a } BIND(COALESCE(?a, ?p) AS ?label) }",
-    "s": "SELECT DISTINCT ?label WHERE { ?i imr:service ?c ; imr:request ?label }",
+    "s": "SELECT ?id (SAMPLE(?p) AS ?label) (SAMPLE(?cat) AS ?category) "
+         "(GROUP_CONCAT(DISTINCT ?ing; SEPARATOR='|') AS ?ingredients) WHERE { "
+         "?c a imr:Service ; skos:notation ?id ; skos:prefLabel ?p ; skos:broader ?cat . "
+         "OPTIONAL { ?c imr:activeIngredient ?ing } } GROUP BY ?id",
     "g": "SELECT DISTINCT ?f ?title ?year WHERE { ?c a imr:GuidelineDocument ; "
          "imr:guidelineFamily ?f ; dcterms:title ?title . OPTIONAL { ?c imr:editionYear ?year } }",
     "x": "SELECT DISTINCT ?f ?title ?year ?label WHERE { ?cit imr:citesSection ?c ; "
@@ -287,7 +288,10 @@ def store_concepts(store) -> Concepts:
     return Concepts(
         frozenset(r["label"] for r in rows("d") if r["label"]),
         frozenset(r["label"] for r in rows("m") if r["label"]),
-        frozenset(r["label"] for r in rows("s") if r["label"]),
+        frozenset(ServiceConcept(r["id"], r["label"] or r["id"],
+                                 (r["category"] or "other").rsplit("/", 1)[-1],
+                                 tuple(sorted(i for i in (r["ingredients"] or "").split("|") if i)))
+                  for r in rows("s") if r["id"]),
         frozenset((fam(r["f"]), r["title"], year(r["year"])) for r in rows("g") if r["title"]),
         frozenset((fam(r["f"]), r["title"], year(r["year"]), r["label"])
                   for r in rows("x") if r["label"]),

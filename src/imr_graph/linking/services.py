@@ -30,22 +30,24 @@ _RULES: tuple[tuple[str, str], ...] = (
     ("inpatient-care", r"\bhospitali[sz]ation|\binpatient|\badmission|\bskilled nursing facility|\brehabilitation facility|\bday treatment"),
     ("laboratory-testing", r"\bua\b|\burine\b|\burinalysis|\blab(?:s|oratory)?\b|\bblood (?:test|work)|\bcbc\b|\bpanel\b|\bgenetic test|\btoxicology|\bdrug (?:screen|test)"),
     ("electrodiagnostic-testing", r"\bemg\b|\bncv\b|\bncs\b|\belectromyogra|\bnerve conduction|\belectrodiagnostic|\bssep|\bsomatosensory evoked"),
+    ("injection", r"\b(?:ultrasound|fluoroscop\w*|ct|image)[- ]guid\w* (?:[\w-]+ ){0,3}(?:injection|block)"),
     ("imaging-mri", r"\bmri\b|\bmr arthrogra|\bmagnetic resonance|\bmra\b"),
-    ("imaging-ct", r"\bct\b|\bcat scan|\bcomputed tomograph|\bmyelogra"),
+    ("imaging-ct", r"\bct\b|\bcat scan|\bcomput(?:ed|eri[sz]ed) (?:axial )?tomograph|\bmyelogra"),
     ("imaging-radiography", r"\bx-?rays?\b|\bradiograph|\bflexion[- /]extension (?:views|films)"),
-    ("imaging-nuclear", r"\bbone scan|\bscintigra|\bpet\b|\bspect\b|\bdexa\b"),
+    ("imaging-nuclear", r"\bbone scan|\bscintigra|\bpet\b|\bspect\b|\bdexa\b|\bdxa\b|\bbone density"),
     ("imaging-ultrasound", r"\b(?:diagnostic|musculoskeletal)?\s*ultrasound (?:of|guided)|\bsonogra|\bdoppler|\bechocardiogra"),
-    ("acupuncture", r"\bacupunct"),
+    ("acupuncture", r"acupunct"),
     ("chiropractic", r"\bchiro|\bspinal manipulat|\bmanipulation therapy|\bosteopathic manipulat"),
-    ("injection", r"\binjection|\bepidural|\besi\b|\bfacet (?:block|joint|rhizotom)|\bnerve block|\bblock\b|\bradiofrequency|\brhizotomy|\bablation|\bprp\b|\bplatelet[- ]rich|\bviscosupplement|\bsynvisc|\bcortisone|\bsteroid shot|\btrigger point|\bbotox"),
+    ("injection", r"\binjection|\bepidural|\besi\b|\bfacet (?:block|joint|rhizotom)|\bnerve blocks?|\bblocks?\b|\bmedial branch|\bradiofrequency|\brhizotomy|\bablation|\bprp\b|\bplatelet[- ]rich|\bviscosupplement|\bsynvisc|\bcortisone|\bsteroid shot|\btrigger point|\bbotox"),
     ("psychological-care", r"\bpsych|\bcognitive behavio|\bcbt\b|\bbiofeedback|\bcounsel|\bmental health"),
-    ("home-health", r"\bhome (?:health|care|aide|assist)|\bhomemaker|\bnursing care|\bskilled nursing|\bcaregiver|\battendant care"),
+    ("home-health", r"\b(?:rn|lvn|lpn|registered nurse)\b(?! (?:evaluation|consult))|\bnurse visits?|\bhome (?:health|care|aide|assist)|\bhomemaker|\bnursing care|\bskilled nursing|\bcaregiver|\battendant care"),
     ("transportation", r"\btransport|\bambulance|\btaxi|\bmileage"),
     ("functional-restoration", r"\bfunctional restoration|\bwork (?:hardening|conditioning)|\bhelp program|\bchronic pain program|\bmultidisciplinary"),
+    ("surgery", r"\barthroscop"),  # "arthroscopic evaluation of the knee" is surgery
     ("evaluation", r"\bfunctional capacity|\bfce\b|\brange of motion (?:of )?test|\bmuscle test|\bevaluation\b|\bassessment\b"),
     ("physical-therapy", r"\bphysical therap|\bphysiotherap|\boccupational therap|\bpt\b|\bot\b|\bchirophysio|\btherapeutic exercise|\bmanual therapy|\bmyofascial release|\bmassage|\belectrical (?:muscle )?stimulation|\binfrared|\bpulsed ultrasound|\bultrasound therapy|\bshockwave|\beswt\b|\bhot/cold therapy$|\btraction\b|\baquatic|\bpool therapy|\bphysical medicine|\brehab"),
-    ("durable-medical-equipment", r"\btens\b|\binterferential|\bunit\b|\bbrace|\bsplint|\bsupport\b|\bpillow|\bcane\b|\bwalker|\bwheelchair|\bscooter|\bcrutch|\bboot\b|\borthotic|\borthosis|\binsoles?\b|\bcollar|\bsling|\bwraps?\b|\bpad\b|\w*sling\b|\bworkstation|\bergonomic|\bcold therapy|\bheat therapy|\bhot/cold|\bcryotherapy|\bcompression|\bbed\b|\bmattress|\bchair\b|\bimmobilizer|\bgarment|\bdme\b|\bdevice|\bkit\b|\bcpm\b|\bcontinuous passive motion|\bhearing aid|\bcommode|\bshower chair|\bgrab bar"),
-    ("surgery", r"\bsurgery|\bsurgical|\barthroscop|\brepair|\bfusion|\blaminectomy|\bdiscectomy|\bmicrodiscectomy|\bforaminotomy|\bdecompression|\bectomy\b|\w+ectomy\b|\w+plasty\b|\w+otomy\b|\brelease\b|\breconstruction|\bimplant|\bpump\b|\bstimulator trial|\bspinal cord stimulat|\barthroplasty|\bhardware removal|\borif\b|\bhernia"),
+    ("durable-medical-equipment", r"\btens\b|\binterferential|\bunit\b|\bbrace|\bsplint|\bsupport\b|\bpillow|\bcane\b|\bwalker|\bwheelchair|\bscooter|\bcrutch|\bboot\b|\borthotic|\borthosis|\binsoles?\b|\bcollar|\bsling|\bwraps?\b|\bpad\b|\w*sling\b|\bworkstation|\bergonomic|\bcold therapy|\bheat therapy|\bhot/cold|\bcryotherapy|\bcompression|\bbed\b|\bmattress|\bchair\b|\bimmobilizer|\bgarment|\bdme\b|\bdevice|\bkit\b|\bcpm\b|\bcontinuous passive motion|\bhearing aid|\bcommode|\bshower chair|\bgrab bar|\btoilet|\braised seat"),
+    ("surgery", r"\bsurgery|\bsurgical|\barthroscop|\brepair|\bfusion|\blaminectomy|\bdiscectomy|\bmicrodiscectomy|\bforaminotomy|\bdecompression|\bectomy\b|\w+ectomy\b|\w+plasty\b|\w+otomy\b|\brelease\b|\breconstruction|\breplacement\b|\bimplant|\bpump\b|\bstimulator trial|\bspinal cord stimulat|\barthroplasty|\bhardware removal|\borif\b|\bhernia"),
     ("consultation", r"\bconsult|\breferral|\bfollow[- ]?up|\bvisit|\boffice|\bspecialist|\bpain management|\bmedication management|\bsecond opinion"),
     ("fitness-program", r"\bgym\b|\bfitness|\bexercise program|\bweight loss program|\bmembership|\bpersonal train"),
     ("sleep-study", r"\bsleep study|\bpolysomnogra"),
@@ -123,9 +125,9 @@ _SESSIONS = re.compile(
 )
 
 _REGIONS: tuple[tuple[str, str], ...] = (
-    ("cervical spine", r"\bcervical\b|\bneck\b|\bc-?spine\b"),
+    ("cervical spine", r"\bcervical\b|\bneck\b|\bc-?spine\b|\bc[-/]s\b"),
     ("thoracic spine", r"\bthoracic\b|\bupper back\b|\bmid[- ]back\b|\bt-?spine\b"),
-    ("lumbar spine", r"\blumbar\b|\blumbosacral\b|\blow(?:er)? back\b|\bl-?spine\b|\bback\b"),
+    ("lumbar spine", r"\blumbar\b|\blso\b|\bl[-/]s\b|\blumbosacral\b|\blow(?:er)? back\b|\bl-?spine\b|\bl/?s[- ]spine\b|\bback\b"),
     ("head", r"\bhead\b|\bbrain\b|\bskull\b|\bface\b"),
     ("shoulder", r"\bshoulders?\b"),
     ("elbow", r"\belbows?\b"),
@@ -202,15 +204,35 @@ def _range(a: str | None, b: str | None) -> tuple[int, int] | None:
     return (lo, hi if hi is not None else lo)
 
 
+_COMPACT = re.compile(r"\b(\d)\s*x\s*(\d{1,2})\b(?!\s*(?:mg|mcg|ml|g|%|/))", re.I)
+_TIMES_N = re.compile(
+    r"(?:\bx|\btimes)\s*(\d{1,2})\b(?!\s*(?:mg|mcg|%|weeks?|days?|months?|hours?|(?:a|per)\s+week))",
+    re.I,
+)
+
+
 def parse_frequency(text: str) -> Frequency:
-    """Sessions per week, weeks and total sessions from a request text."""
+    """Sessions per week, weeks and total sessions from a request text.
+
+    Besides the written forms ("3 times a week for 4 weeks", "12 visits") the shorthand of
+    the letters is read: "2x4" is twice a week for four weeks, a trailing "x 12" twelve
+    sessions.
+    """
     per_week = weeks = sessions = None
+    cm = _COMPACT.search(text)
+    if cm and not _PER_WEEK.search(text):
+        per_week = (int(cm.group(1)),) * 2
+        weeks = (int(cm.group(2)),) * 2
+        text = text[: cm.start()] + " " + text[cm.end() :]
+    tm = _TIMES_N.search(text)
+    if tm and not _SESSIONS.search(text):
+        sessions = (int(tm.group(1)),) * 2
     pm = _PER_WEEK.search(text)
     if pm:
         per_week = _range(pm.group(1), pm.group(2)) or _range(pm.group(3), None)
     rest = text[: pm.start()] + " " + text[pm.end() :] if pm else text
     wm = _WEEKS.search(rest)
-    if wm:
+    if wm and weeks is None:
         weeks = _range(wm.group(1), wm.group(2)) or _range(wm.group(3), wm.group(4))
     sm = _SESSIONS.search(text)
     if sm:
@@ -218,44 +240,65 @@ def parse_frequency(text: str) -> Frequency:
     return Frequency(per_week, weeks, sessions)
 
 
-def parse_regions(text: str) -> tuple[str, ...]:
-    """Body regions named in a request, with the side when one is given ("right knee")."""
-    out: list[str] = []
+_SIDE_NAMES = {"rt": "right", "lt": "left", "both": "bilateral", "r": "right", "l": "left"}
+_LIMB_ABBREV = re.compile(r"\b([rl]|b/?l)(ue|le)\b", re.I)
+_LEVEL = re.compile(r"\b([CTL])\d{1,2}\s*(?:-|/|to)\s*(?:[CTLS]?\d)|\bL5\s*-\s*S1\b", re.I)
+
+
+def find_regions(text: str) -> list[tuple[str, str | None]]:
+    """Body regions named in a request with their side, in the order of ``_REGIONS``.
+
+    "RUE"/"LLE" are the right upper / left lower extremity; a spinal level ("L4-5",
+    "C5-C6") names its part of the spine. A region given once with two sides is
+    "bilateral".
+    """
+    found: dict[str, str | None] = {}
     low = text.lower()
     for name, pattern in _REGIONS_RE:
         for m in pattern.finditer(low):
-            if name == "spine" and any(r.endswith("spine") for r in out):
+            if name == "spine" and any(r.endswith("spine") for r in found):
                 continue
             if name == "lumbar spine" and m.group(0) == "back" and any(
-                r.endswith("spine") for r in out
+                r.endswith("spine") for r in found
             ):
                 continue
             window = low[max(0, m.start() - 14) : m.start()]
             sides = _SIDE.findall(window)
-            side = {"rt": "right", "lt": "left", "both": "bilateral"}.get(
-                sides[-1].lower(), sides[-1].lower()
-            ) if sides else None
-            label = f"{side} {name}" if side else name
-            if label not in out and name not in out:
-                out.append(label)
-            break
-    return tuple(out)
+            side = _SIDE_NAMES.get(sides[-1].lower(), sides[-1].lower()) if sides else None
+            if name in found and side and found[name] and found[name] != side:
+                found[name] = "bilateral"
+            elif name not in found or found[name] is None:
+                found[name] = side
+    for m in _LIMB_ABBREV.finditer(text):
+        name = "upper extremities" if m.group(2).lower() == "ue" else "lower extremities"
+        s = m.group(1).lower()
+        found.setdefault(name, "bilateral" if s.startswith("b") else _SIDE_NAMES[s])
+    for m in _LEVEL.finditer(text):
+        letter = (m.group(1) or "L").upper()
+        found.setdefault({"C": "cervical spine", "T": "thoracic spine"}.get(letter, "lumbar spine"),
+                         None)
+    order = {name: i for i, (name, _p) in enumerate(_REGIONS)}
+    return sorted(found.items(), key=lambda kv: order[kv[0]])
+
+
+def parse_regions(text: str) -> tuple[str, ...]:
+    """Body regions named in a request, with the side when one is given ("right knee")."""
+    return tuple(f"{side} {name}" if side else name for name, side in find_regions(text))
 
 
 _ASSOCIATED = re.compile(r"^\s*(?:associated surgical services?|labs? to include)\s*:\s*", re.I)
-_SESSION_CATEGORIES = frozenset(
+# Categories whose requests count sessions or visits (elsewhere "#12" is a quantity).
+SESSION_CATEGORIES = frozenset(
     {"physical-therapy", "chiropractic", "acupuncture", "psychological-care", "home-health",
      "functional-restoration", "consultation", "injection", "fitness-program"}
 )
 
 
-def classify_service(text: str) -> ServiceMatch:
-    """Place one request in the service category scheme; every request gets a category."""
+def service_category(text: str) -> tuple[str, float, str]:
+    """(category, confidence, method) of one request: the ordered rules, then a drug name."""
     body = re.sub(r"\s+", " ", text).strip()
     associated = bool(_ASSOCIATED.match(body))
     core = _ASSOCIATED.sub("", body)
-    freq = parse_frequency(core)
-    regions = parse_regions(core)
     category, confidence, method = "other", 0.3, "default"
     for cat, pattern in _RULES_RE:
         if pattern.search(core):
@@ -264,9 +307,22 @@ def classify_service(text: str) -> ServiceMatch:
     if category == "other" and associated:
         category, confidence, method = "perioperative-care", 0.8, "keyword-rule"
     if category in ("other", "durable-medical-equipment", "physical-therapy", "surgery") and \
-            looks_like_medication(core) and not re.search(r"\bunit\b|\bdevice\b", core, re.I):
+            looks_like_medication(core) and not _DEVICE.search(core):
         category, confidence, method = "medication", 0.95, "drug-name"
-    if category not in _SESSION_CATEGORIES and freq.sessions:
+    return category, confidence, method
+
+
+_DEVICE = re.compile(r"\bunit\b|\bdevice\b", re.I)
+
+
+def classify_service(text: str) -> ServiceMatch:
+    """Place one request in the service category scheme; every request gets a category."""
+    body = re.sub(r"\s+", " ", text).strip()
+    core = _ASSOCIATED.sub("", body)
+    freq = parse_frequency(core)
+    regions = parse_regions(core)
+    category, confidence, method = service_category(body)
+    if category not in SESSION_CATEGORIES and freq.sessions:
         freq = Frequency(freq.per_week, freq.weeks, None)
     return ServiceMatch(body, category, confidence, method, MODALITIES.get(category), regions,
                         freq)

@@ -130,9 +130,15 @@ def _row_link(row: dict[str, str], prefixes: dict[str, str], base: str, path: Pa
     if subject:
         subject = expand(subject, prefixes)
     elif label and category in ("diagnosis", "medication", "service"):
-        fn = {"diagnosis": diagnosis_iri, "medication": medication_iri,
-              "service": service_iri}[category]
-        subject = fn(label, base).value
+        if category == "service":  # a request as written, or a concept id
+            from ..services import read_service
+
+            concept = label if re.fullmatch(r"[a-z0-9-]+(?:/[a-z0-9+-]+)+", label) else \
+                read_service(label).concept
+            subject = service_iri(concept, base).value
+        else:
+            fn = {"diagnosis": diagnosis_iri, "medication": medication_iri}[category]
+            subject = fn(label, base).value
     else:
         raise bad("no subject_id (or subject_label with subject_category)")
     predicate = (row.get("predicate_id") or "").strip()
