@@ -247,9 +247,11 @@ def test_overturn_rate_by_service_category(handmade: GraphStore) -> None:
 
 def test_summary(examples: GraphStore, handmade: GraphStore) -> None:
     assert rows(examples, "summary") == [
-        {"cases": 2, "items": 2, "upheld": 2, "overturned": 0, "partial": 0}]
+        {"system": "dwc", "cases": 2, "items": 2, "upheld": 2, "overturned": 0, "rate": 0.0,
+         "ci_low": 0.0, "ci_high": 0.658, "partial": 0}]
     assert rows(handmade, "summary") == [
-        {"cases": 4, "items": 7, "upheld": 5, "overturned": 2, "partial": 1}]
+        {"system": "dwc", "cases": 4, "items": 7, "upheld": 5, "overturned": 2, "rate": 0.286,
+         "ci_low": 0.082, "ci_high": 0.641, "partial": 1}]
 
 
 def test_every_canned_query_has_a_test() -> None:
@@ -358,12 +360,14 @@ def test_graph_narrows_to_one_case(examples: GraphStore) -> None:
 def test_formats(examples: GraphStore) -> None:
     q = resolve_query("most-disputed-services")
     table = format_result(run_query(examples, q), "table").decode()
-    assert table.splitlines()[0].split() == ["service", "items", "cases", "upheld", "overturned"]
+    assert table.splitlines()[0].split() == ["service", "items", "cases", "upheld", "overturned",
+                                             "rate", "ci_low", "ci_high"]
     assert table.rstrip().endswith("(2 rows)")
     data = json.loads(format_result(run_query(examples, q), "json"))
     assert len(data["results"]["bindings"]) == 2
     csv = format_result(run_query(examples, q), "csv").decode().splitlines()
-    assert csv[0] == "service,items,cases,upheld,overturned" and len(csv) == 3
+    assert csv[0] == "service,items,cases,upheld,overturned,rate,ci_low,ci_high"
+    assert len(csv) == 3
     assert b"<sparql" in format_result(run_query(examples, q), "xml")
     assert format_result(run_query(examples, q), "tsv").startswith(b"?service\t")
     with pytest.raises(QueryError, match="tables"):

@@ -45,6 +45,7 @@ from pyoxigraph import (
 
 from .errors import QueryError
 from .mapping import PREFIXES, XSD, resolve_base
+from .rates import add_rates, min_items_filter, rate_groups
 from .resources import queries_dir
 from .store import GraphStore, QueryResult
 
@@ -343,12 +344,20 @@ def run_query(
     ``SERVICE`` clauses are refused unless ``allow_service`` (the one way a query reaches
     the network). Evaluation is lazy: the work happens while the result is read, so wrap
     reading it in :func:`call_with_timeout` and cap rows with :func:`limit_rows`.
+
+    A SELECT result with counts (``items`` or ``cases``, and ``overturned``) is read here
+    and gets its rate rounded to 3 places and a Wilson 95% interval (``ci_low``,
+    ``ci_high``; :mod:`imr_graph.rates`). ``min_items`` is accepted by every query: one
+    that declares it binds it in SPARQL; for the others rows with fewer items are dropped.
     """
     check_read_only(query.text, allow_service=allow_service)
-    terms = bind_params(query, params or {})
+    given = dict(params or {})
+    least = _result_min_items(query, given)
+    terms = bind_params(query, given)
     graph_node = store.resolve_graph(graph) if graph else None
     try:
-        return store.query(query.text, substitutions=terms, graph=graph_node)
+        result = store.query(query.text, substitutions=terms, graph=graph_node)
+        return _with_rates(result, least, query.name)
     except SyntaxError as exc:
         raise QueryError(f"{query.name}: {_syntax_message(str(exc))}") from None
     except RuntimeError as exc:
@@ -362,6 +371,35 @@ def run_query(
         raise QueryError(f"{query.name}: query failed: {message}") from None
     except OSError as exc:
         raise QueryError(f"{query.name}: query failed: {exc}") from None
+
+
+def _result_min_items(query: Query, given: dict[str, str]) -> int | None:
+    """Take ``min_items`` out of ``given`` when the query does not bind it itself."""
+    if "min_items" not in given or any(p.name == "min_items" for p in query.params):
+        return None
+    if not query.declared and re.search(r"[?$]min_items\b", query.text):
+        return None
+    value = given.pop("min_items")
+    if not re.fullmatch(r"\+?\d+", value.strip()):
+        raise QueryError(f"{query.name}: min_items must be a whole number, not {value!r}")
+    return int(value)
+
+
+def _with_rates(result: QueryResult, least: int | None, name: str) -> QueryResult:
+    """``result`` with rates and intervals added and ``min_items`` applied (when it has
+    counts or ``least`` is given; otherwise unchanged and still lazy)."""
+    if not isinstance(result, QuerySolutions):
+        return result
+    columns = [v.value for v in result.variables]
+    if least is None and not rate_groups(columns):
+        return result
+    rows = [[solution[c] for c in columns] for solution in result]
+    if least is not None:
+        try:
+            rows = min_items_filter(columns, rows, least, name)
+        except ValueError as exc:
+            raise QueryError(str(exc)) from None
+    return rows_to_solutions(*add_rates(columns, rows))
 
 
 def call_with_timeout(fn: Callable[[], T], seconds: float | None, what: str = "query") -> T:
@@ -415,6 +453,12 @@ def limit_rows(result: QueryResult, limit: int | None) -> tuple[QueryResult, boo
             truncated = True
             break
         rows.append([solution[c] for c in columns])
+    return rows_to_solutions(columns, rows), truncated
+
+
+def rows_to_solutions(columns: list[str], rows: list[list[Term | None]]) -> QuerySolutions:
+    """Rows of terms as a fresh ``QuerySolutions`` (a ``VALUES`` table evaluated on an empty
+    in-memory store), so every output format works on them."""
 
     def cell(term: Term | None) -> str:
         if term is None:
@@ -428,7 +472,9 @@ def limit_rows(result: QueryResult, limit: int | None) -> tuple[QueryResult, boo
     text = f"SELECT {head} WHERE {{ VALUES ({head}) {{\n{body}\n}} }}" if columns else (
         "SELECT * WHERE {}" + (" LIMIT 0" if not rows else "")
     )
-    return Store().query(text), truncated
+    result = Store().query(text)
+    assert isinstance(result, QuerySolutions)
+    return result
 
 
 def _syntax_message(message: str) -> str:
