@@ -25,6 +25,7 @@ DOT; the HTML viewer lives in :mod:`imr_graph.viewer`.
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import re
 from collections import defaultdict
@@ -78,9 +79,9 @@ RESERVED_NODE_ATTRS = frozenset(
 #: Formats :func:`render` writes, and the default ``--max-nodes`` for each. Formats that a
 #: program draws on screen (html, dot) get a small limit; data formats a large one.
 FORMATS: dict[str, int] = {
-    "graphml": 100_000,
-    "gexf": 100_000,
-    "json": 100_000,
+    "graphml": 250_000,
+    "gexf": 250_000,
+    "json": 250_000,
     "cytoscape": 20_000,
     "dot": 3_000,
     "html": 3_000,
@@ -362,6 +363,9 @@ class Selection:
     query: str | None = None
     params: Mapping[str, str] | None = None
     hops: int | None = None
+    system: str | None = None
+    """Only the cases of this system (``dwc`` letters or ``dmhc`` health-plan data) with the
+    shared concepts and vocabularies; None: every case."""
 
     @property
     def radius(self) -> int:
@@ -381,7 +385,7 @@ class Selection:
             return f"guideline section {self.section!r} ({self.radius} hops)"
         if self.query:
             return "CONSTRUCT query"
-        return "whole graph"
+        return f"whole graph ({self.system} cases)" if self.system else "whole graph"
 
 
 #: Node types that a neighbourhood includes but never expands through: shared concepts and
@@ -460,6 +464,9 @@ def select(store: GraphStore, selection: Selection, *, fold_spans: bool = True) 
       :mod:`imr_graph.queries` with ``params``;
     * nothing: every graph (cases and vocabulary).
 
+    ``system`` (``dwc`` or ``dmhc``) keeps to that system's cases (with the shared concepts
+    and vocabularies) for the whole graph and the neighbourhoods.
+
     Raises :class:`~imr_graph.errors.UsageError` for conflicting choices, a label that
     matches nothing, or a query that does not return a graph.
     """
@@ -476,7 +483,14 @@ def select(store: GraphStore, selection: Selection, *, fold_spans: bool = True) 
     if selection.case:
         graph_iri = store.resolve_graph(selection.case)
         return project(store.iter_quads(graph_iri), fold_spans=fold_spans)
-    graph = project(store.iter_quads(), fold_spans=fold_spans)
+    if selection.system:
+        graphs = [*store.system_graphs(selection.system), store.concepts_graph,
+                  store.vocabulary_graph]
+        quads: Iterable[ox.Quad] = itertools.chain.from_iterable(
+            store.iter_quads(g) for g in graphs)
+    else:
+        quads = store.iter_quads()
+    graph = project(quads, fold_spans=fold_spans)
     if selection.service:
         seeds = find_nodes(graph, selection.service, ("Service", "Medication"))
         what, label = "service", selection.service

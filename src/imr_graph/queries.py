@@ -21,6 +21,7 @@ because imr-graph never touches the network.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import difflib
 import functools
 import re
@@ -78,6 +79,8 @@ class Param:
     type: str = "string"
     default: str | None = None
     description: str = ""
+    choices: tuple[str, ...] = ()
+    """The values allowed (a ``values:`` header line), matched case-insensitively."""
 
 
 @dataclass
@@ -114,12 +117,19 @@ def parse_header(text: str, name: str = "<inline>", path: Path | None = None) ->
             break
         body = line.lstrip("#").strip()
         lower = body.lower()
-        if in_description and body and not lower.startswith(("param:", "example:")):
+        if in_description and body and not lower.startswith(("param:", "example:", "values:")):
             query.description = f"{query.description} {body}".strip()
             continue
         if query.description:
             in_description = False
-        if lower.startswith("param:"):
+        if lower.startswith("values:"):
+            pname, _, listed = body[len("values:") :].strip().partition(" ")
+            at = next((i for i, p in enumerate(query.params) if p.name == pname), None)
+            if at is None:
+                raise QueryError(f"{name}: values: for undeclared parameter {pname!r}")
+            choices = tuple(v.strip() for v in listed.split(",") if v.strip())
+            query.params[at] = dataclasses.replace(query.params[at], choices=choices)
+        elif lower.startswith("param:"):
             spec = body[len("param:") :].strip()
             m = _PARAM_RE.match(spec)
             if not m:
@@ -322,8 +332,22 @@ def bind_params(query: Query, given: dict[str, str]) -> dict[str, Term]:
         if name not in given and p.default is not None:
             out[name] = parse_value(p.default, p.type)
     for name, value in given.items():
+        if name in declared and declared[name].choices:
+            value = _choice(query.name, declared[name], value)
         out[name] = parse_value(value, declared[name].type if name in declared else None)
     return out
+
+
+def _choice(query: str, param: Param, value: str) -> str:
+    """``value`` as one of the parameter's allowed values (case-insensitive), or an error
+    naming them and the nearest one."""
+    by_lower = {c.lower(): c for c in param.choices}
+    if value.strip().lower() in by_lower:
+        return by_lower[value.strip().lower()]
+    near = close_matches(value.strip(), list(by_lower))
+    hint = f"; did you mean {by_lower[near[0]]}?" if near else ""
+    raise QueryError(f"{query}: unknown {param.name} {value!r}; one of: "
+                     f"{', '.join(param.choices)}{hint}")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -353,6 +377,10 @@ def run_query(
     check_read_only(query.text, allow_service=allow_service)
     given = dict(params or {})
     least = _result_min_items(query, given)
+    if query.declared and "case" in given and any(p.name == "case" for p in query.params):
+        # A declared ``case`` parameter is a case key: matched case-insensitively, and an
+        # unknown one is an error naming the nearest keys (not an empty result).
+        given["case"] = store.key_of(store.resolve_graph(given["case"]))
     terms = bind_params(query, given)
     graph_node = store.resolve_graph(graph) if graph else None
     try:

@@ -14,6 +14,11 @@ from . import app, fail
 from .graph import BaseOpt, EndpointOpt, StoreOpt
 
 
+class System(StrEnum):
+    dwc = "dwc"
+    dmhc = "dmhc"
+
+
 class ExportFormat(StrEnum):
     graphml = "graphml"
     gexf = "gexf"
@@ -64,7 +69,7 @@ def export_cmd(
     max_nodes: Annotated[
         int | None,
         typer.Option("--max-nodes", help="Refuse graphs with more nodes (0: no limit; default "
-                     "3000 for html/dot, 20000 for cytoscape, 100000 otherwise).",
+                     "3000 for html/dot, 20000 for cytoscape, 250000 otherwise).",
                      show_default=False),
     ] = None,
     keep_spans: Annotated[
@@ -73,6 +78,11 @@ def export_cmd(
                      "folding their quotes into node attributes."),
     ] = False,
     title: Annotated[str | None, typer.Option("--title", help="Title of the html page.")] = None,
+    system: Annotated[
+        System | None,
+        typer.Option("--system", help="Only the cases of one system: dwc (the letters) or "
+                     "dmhc (the health-plan data); default both.", show_default=False),
+    ] = None,
     store: StoreOpt = None,
     base: BaseOpt = None,
     endpoint: EndpointOpt = None,
@@ -90,6 +100,7 @@ def export_cmd(
         selection = Selection(
             case=case, service=service, section=section, query=query,
             params=parse_param_args(param or []), hops=hops,
+            system=system.value if system else None,
         )
         with open_backend(store, endpoint, read_only=True, base=base) as gs:
             graph = select(gs, selection, fold_spans=not keep_spans)

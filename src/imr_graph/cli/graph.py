@@ -125,7 +125,18 @@ def ingest(
     the exit status is 1 at the end. Ends with a summary: letters, items, triples, errors.
     """
     from ..dmhc import looks_like_dmhc
+    from ..errors import UsageError
     from ..ingest import ingest as run_ingest
+
+    missing = [p for p in paths if not p.exists()]
+    if missing:  # before the store is opened: a mistyped path must not leave an empty store
+        more = f" (and {len(missing) - 1} more missing)" if len(missing) > 1 else ""
+        fail(UsageError(f"no such file or directory{more}", path=missing[0]))
+
+    def skipped(path: Path) -> None:
+        why = ("a table in a folder is not read; name a DMHC table on the command line"
+               if path.suffix.lower() == ".csv" else "not a letter file (.pdf, .txt, .md)")
+        warn(f"skipped {path}: {why}")
 
     # DMHC health-plan tables (CSV) named on the command line go to ingest-dmhc's loader.
     tables = [p for p in paths if p.is_file() and looks_like_dmhc(p)]
@@ -149,9 +160,9 @@ def ingest(
             pstats = PipelineStats()
             results = (
                 ingest_parallel(gs, paths, jobs=jobs, resume=resume, extra=extra,
-                                progress=True, stats=pstats)
+                                progress=True, stats=pstats, on_skip=skipped)
                 if paths and use_pipeline(gs, jobs, resume, extra)
-                else run_ingest(gs, paths, extra=extra) if paths else ()
+                else run_ingest(gs, paths, extra=extra, on_skip=skipped) if paths else ()
             )
             for result in results:
                 if result.error is not None:
