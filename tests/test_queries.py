@@ -206,7 +206,12 @@ def test_overturn_rate_by_month(examples: GraphStore, handmade: GraphStore) -> N
 def test_case_items(examples: GraphStore) -> None:
     got = rows(examples, "case-items", case=A)
     assert col(got, "index", "request", "outcome") == [(1, "IT Pain Pump Trial", "Upheld")]
-    assert got[0]["quote"].startswith("IT Pain Pump Trial")
+    # The decision sentence, as the letter words it (not the ~2,200-character item block).
+    assert got[0]["quote"] == "IT Pain Pump Trial: Upheld"
+    for key in (A, B):  # every item's quote is its request and outcome, nothing more
+        for row in rows(examples, "case-items", case=key):
+            assert row["quote"].startswith(row["request"].split()[0])
+            assert row["quote"].endswith(row["outcome"]) and len(row["quote"]) < 200
     assert got[0]["reviewer"].startswith("Decision based on MTUS Chronic Pain Medical")
 
 

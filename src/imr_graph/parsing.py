@@ -358,6 +358,7 @@ def _item(text: str, index: int, start: int, outcome: re.Match[str], end: int) -
         rationale_references=refs,
         span=_strip_span(text, start, end),
         rationale_span=rationale_span,
+        decision_span=_strip_span(text, start, outcome.end()),
     )
 
 

@@ -81,6 +81,8 @@ class Item:
     rationale_references: list[RationaleReference] = field(default_factory=list)
     span: Span | None = None
     rationale_span: Span | None = None
+    decision_span: Span | None = None
+    """The decision sentence: the request and its outcome ("**MRI of the knee:** Upheld")."""
 
 
 @dataclass
@@ -175,6 +177,7 @@ def _item_from_dict(d: dict[str, Any]) -> Item:
     ]
     i["span"] = _span(i.get("span"))
     i["rationale_span"] = _span(i.get("rationale_span"))
+    i["decision_span"] = _span(i.get("decision_span"))
     return Item(**i)
 
 
