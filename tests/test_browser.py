@@ -147,3 +147,46 @@ def test_viewer_reports_script_errors(browser: Browser, tmp_path: Path) -> None:
     assert any("boom" in e for e in page.console_errors)
     assert any("undefinedThing" in e for e in page.console_errors)
     assert any(r.startswith("http://127.0.0.1") for r in page.requests)
+
+
+def test_report_keeps_the_systems_apart_with_interval_bars(browser: Browser,
+                                                           tmp_path: Path) -> None:
+    """Letters and DMHC in sections of their own, every rate with its interval drawn."""
+    from imr_graph.dmhc_ingest import ingest_dmhc
+    from imr_graph.report import DMHC_CHARTS
+
+    fixtures = Path(__file__).parent / "fixtures" / "dmhc"
+    with examples_store(tmp_path / "store") as gs:
+        for name in ("semicolon.csv", "official_comma.csv", "newer_columns.csv"):
+            assert ingest_dmhc(gs, fixtures / name).ok
+        path = write_report(gs, tmp_path / "report")
+    url = path.as_uri()
+    page = Page(browser)
+    page.goto(url)
+    page.send("Emulation.setDeviceMetricsOverride",
+              {"width": 1200, "height": 2400, "deviceScaleFactor": 1, "mobile": False})
+    heads = page.evaluate("[...document.querySelectorAll('h2.system')].map(h => h.textContent)")
+    assert heads == ["Workers' compensation letters (DWC IMR)",
+                     "Health plans (DMHC IMR open data)"]
+    cards = page.evaluate("[...document.querySelectorAll('section.system')].map(s => "
+                          "[...s.querySelectorAll('.card b')].map(b => b.textContent)[0])")
+    assert cards == ["2", "12"]  # cases: each system its own
+    assert page.evaluate("document.querySelectorAll('figure.chart').length") == (
+        len(CHARTS) + 1 + len(DMHC_CHARTS))
+    # each interval is drawn with a visible extent and its rate dot lies on it
+    spans = page.evaluate(
+        "[...document.querySelectorAll('line.ci')].map(l => { const b = l.getBoundingClientRect();"
+        " return Math.max(b.width, b.height); })")
+    assert spans and all(s > 0 for s in spans)
+    on_line = page.evaluate(
+        "[...document.querySelectorAll('g')].filter(g => g.querySelector('line.ci')).every(g => {"
+        " const l = g.querySelector('line.ci').getBoundingClientRect();"
+        " const d = g.querySelector('circle.rate').getBoundingClientRect();"
+        " const x = d.x + d.width / 2, y = d.y + d.height / 2;"
+        " return x >= l.left - 1 && x <= l.right + 1 && y >= l.top - 1 && y <= l.bottom + 1; })")
+    assert on_line is True
+    dmhc_bars = page.evaluate("document.querySelectorAll('#dmhc-treatment line.ci').length")
+    assert dmhc_bars > 0
+    page.evaluate("document.getElementById('system-dmhc').scrollIntoView()")
+    page.screenshot(ARTIFACTS / "report-dmhc.png")
+    _assert_offline(page, url)
