@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,14 +38,6 @@ B = "sha256-19c97d9bd2c2569c"  # examples/001 (no header table): pump refill, Up
 def examples(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GraphStore]:
     with GraphStore(tmp_path_factory.mktemp("ex") / "store") as gs:
         assert all(r.ok for r in ingest(gs, [EXAMPLES]))
-        yield gs
-
-
-@pytest.fixture(scope="module")
-def handmade(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GraphStore]:
-    with GraphStore(tmp_path_factory.mktemp("hm") / "store") as gs:
-        for record, text in handmade_cases():
-            gs.replace_case(record, text, ingest_time=datetime(2024, 1, 1, tzinfo=UTC))
         yield gs
 
 

@@ -6,8 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import math
-from collections.abc import Iterator
-from datetime import UTC, datetime
 
 import pyoxigraph as ox
 import pytest
@@ -19,21 +17,11 @@ from imr_graph.queries import canned_queries, format_result, parse_header, resol
 from imr_graph.rates import add_rates, rate_groups, wilson
 from imr_graph.store import GraphStore
 
-from .graph_records import handmade_cases
-
 XSD = "http://www.w3.org/2001/XMLSchema#"
 
 
 def num(value: int) -> ox.Literal:
     return ox.Literal(str(value), datatype=ox.NamedNode(XSD + "integer"))
-
-
-@pytest.fixture(scope="module")
-def handmade(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GraphStore]:
-    with GraphStore(tmp_path_factory.mktemp("rates") / "store") as gs:
-        for record, text in handmade_cases():
-            gs.replace_case(record, text, ingest_time=datetime(2024, 1, 1, tzinfo=UTC))
-        yield gs
 
 
 def table(store: GraphStore, name: str, **params: str) -> list[dict[str, str]]:
