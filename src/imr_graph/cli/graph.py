@@ -133,7 +133,7 @@ def ingest(
     from ..errors import UsageError
     from ..ingest import ingest as run_ingest
 
-    missing = [p for p in paths if not p.exists()]
+    missing = [p for p in paths if not p.exists() and not p.is_symlink()]
     if missing:  # before the store is opened: a mistyped path must not leave an empty store
         more = f" (and {len(missing) - 1} more missing)" if len(missing) > 1 else ""
         fail(UsageError(f"no such file or directory{more}", path=missing[0]))
