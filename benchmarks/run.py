@@ -14,7 +14,9 @@ For each size N (``--sizes``, default 1000; 10000 takes ~10 min and 100000 hours
    ``--write-path-max`` letters, time our write path alone (the same ingest with ``--jobs
    1``: its writes do not share the cores with parsing workers);
 4. run every canned query (``imr_graph.queries``) once untimed, then ``--repeat`` times and
-   more while they fit in a second (:func:`timed_runs`): p50 / p95;
+   more while they fit in a second (:func:`timed_runs`): p50 / p95; then time ``imr-graph
+   validate`` (the SHACL shapes as SPARQL) on the same store, letters with the DMHC cases
+   (``--no-validate`` skips it);
 5. at the sizes in ``--rdflib-sizes`` (default: the smallest), load the same N-Quads into
    ``rdflib.Dataset`` and run the same queries with rdflib's SPARQL, in a child process
    killed after ``--rdflib-cap`` seconds (unfinished queries are reported as capped); each
@@ -203,6 +205,32 @@ def child_enrich(store: str, dmhc_csv: str) -> dict:
         out["links"], out["vocabulary_triples"] = len(links), triples
         out["case"] = first_case(gs)
     return out
+
+
+def child_validate(store: str, engine: str) -> dict:
+    """``imr-graph validate`` on a store (read-only): seconds, cases, violations, peak RSS."""
+    from imr_graph.store import GraphStore
+    from imr_graph.validate import validate_store
+
+    t0 = time.perf_counter()
+    with GraphStore(store, read_only=True) as gs:
+        report = validate_store(gs, engine=engine)
+        stats = gs.stats()
+    seconds = time.perf_counter() - t0
+    return {"engine": engine, "seconds": seconds, "cases": report.cases,
+            "dwc_cases": stats["dwc_cases"], "dmhc_cases": stats["dmhc_cases"],
+            "triples": stats["triples"], "violations": len(report.violations),
+            "ms_per_case": 1000 * seconds / max(1, report.cases),
+            "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def bench_validate(store: str) -> dict:
+    """``validate`` (the SPARQL engine) in a child process, printed."""
+    v = _child(["_validate", store, "sparql"])
+    print(f"[{v['dwc_cases']} letters + {v['dmhc_cases']} DMHC] validate: {v['seconds']:.1f}s "
+          f"({v['ms_per_case']:.2f} ms a case, {v['triples']} triples), {v['violations']} "
+          f"violations, peak RSS {v['peak_rss_mib']:.0f} MiB", flush=True)
+    return v
 
 
 def first_case(gs: GraphStore) -> str:
@@ -394,7 +422,8 @@ def bench_queries(store: str, plan: list[dict], repeat: int, cap: float) -> dict
     return out
 
 
-def bench_store(store: str, plan: list[dict], repeat: int, cap: float) -> dict:
+def bench_store(store: str, plan: list[dict], repeat: int, cap: float,
+                validate: bool = True) -> dict:
     """Only the canned queries, timed as in a full run, on a store that already exists."""
     from imr_graph.store import GraphStore
 
@@ -402,6 +431,8 @@ def bench_store(store: str, plan: list[dict], repeat: int, cap: float) -> dict:
         case, n = first_case(gs), letters_in(gs)
     entry = {"n": n, "store": store,
              "queries": bench_queries(store, with_case(plan, case), repeat, cap)}
+    if validate:
+        entry["validate"] = bench_validate(store)
     for name, q in entry["queries"].items():
         print(f"[{n}] {name}: " + (f"p50 {q['p50']:.4f}s p95 {q['p95']:.4f}s, {q['rows']} "
                                    f"rows, {q['runs']} runs" if "p50" in q else str(q)),
@@ -616,6 +647,8 @@ def main() -> None:
     ap.add_argument("--store", default=None,
                     help="only time the canned queries on this existing store (read-only; no "
                          "letters, ingest, bulk load, rdflib or PDFs)")
+    ap.add_argument("--no-validate", action="store_true",
+                    help="skip timing `imr-graph validate` on each store")
     ap.add_argument("--out", default=str(RESULTS / "latest.json"))
     args = ap.parse_args()
 
@@ -633,7 +666,8 @@ def main() -> None:
     }
     plan = query_plan()
     if args.store:
-        results["sizes"].append(bench_store(args.store, plan, args.repeat, args.query_cap))
+        results["sizes"].append(bench_store(args.store, plan, args.repeat, args.query_cap,
+                                            not args.no_validate))
         write_results(results, Path(args.out))
         return
     sizes = [int(s) for s in args.sizes.split(",") if s]
@@ -701,6 +735,8 @@ def main() -> None:
         capped = [k for k, q in entry["queries"].items() if q.get("capped")]
         print(f"[{n}] queries: slowest p50 {worst[0]:.3f}s ({worst[1]}); "
               f"over the cap: {', '.join(capped) or 'none'}", flush=True)
+        if not args.no_validate:
+            entry["validate"] = bench_validate(str(store))
         if n in rdflib_sizes:
             rd = bench_rdflib(nq, store, size_plan, args.rdflib_cap, min(args.repeat, 3), work,
                               args.rdflib_query_cap)
@@ -735,6 +771,8 @@ if __name__ == "__main__":
         print(json.dumps(child_ingest(sys.argv[2], sys.argv[3], int(sys.argv[4]))))
     elif len(sys.argv) > 1 and sys.argv[1] == "_enrich":
         print(json.dumps(child_enrich(sys.argv[2], sys.argv[3])))
+    elif len(sys.argv) > 1 and sys.argv[1] == "_validate":
+        print(json.dumps(child_validate(sys.argv[2], sys.argv[3])))
     elif len(sys.argv) > 1 and sys.argv[1] == "_bulk":
         print(json.dumps(child_bulk(sys.argv[2], sys.argv[3])))
     elif len(sys.argv) > 1 and sys.argv[1] == "_query":

@@ -5,9 +5,15 @@ Corpus tests read ``../shared/corpus`` next to the repository and skip when it i
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from imr_graph.store import GraphStore
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
@@ -32,3 +38,16 @@ def dwc_pdfs() -> list[Path]:
     if not pdfs:
         pytest.skip("../shared/corpus/dwc is absent")
     return pdfs
+
+
+@pytest.fixture(scope="module")
+def handmade(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GraphStore]:
+    """A store of the hand-made cases (tests/graph_records.py), one per test module."""
+    from imr_graph.store import GraphStore
+
+    from .graph_records import handmade_cases
+
+    with GraphStore(tmp_path_factory.mktemp("hm") / "store") as gs:
+        for record, text in handmade_cases():
+            gs.replace_case(record, text, ingest_time=datetime(2024, 1, 1, tzinfo=UTC))
+        yield gs

@@ -92,6 +92,7 @@ def make_record(
             original_request=spec.original, authorized=spec.authorized,
             claims_admin_guideline=claims, reviewer_guideline=reviewer,
             rationale=b.text[rspan[0]:rspan[1]], span=span, rationale_span=rspan,
+            decision_span=span,
         ))
     sha = hashlib.sha256(b.text.encode("utf-8")).hexdigest()
     record = Record(

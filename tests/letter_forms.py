@@ -92,7 +92,8 @@ def without_spans(value: Any) -> Any:
         return {
             k: without_spans(v)
             for k, v in value.items()
-            if k not in {"span", "rationale_span", "diagnoses_span", "medications_span", "source"}
+            if k not in {"span", "rationale_span", "decision_span", "diagnoses_span",
+                         "medications_span", "source"}
         }
     if isinstance(value, list):
         return [without_spans(v) for v in value]

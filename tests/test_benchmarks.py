@@ -94,3 +94,16 @@ def test_rdflib_ratios_prefer_the_interleaved_times(bench: ModuleType,
     assert r["rdflib_over_oxigraph_p50_separate"] == pytest.approx({"a": 50.0})
     assert r["rdflib_over_oxigraph_p50_at_least"] == pytest.approx({"b": 15000.0})
     assert "WARNING c: rdflib 2 rows, ours 5" in capsys.readouterr().out
+
+
+def test_validate_is_timed_on_a_store(bench: ModuleType, tmp_path: Path) -> None:
+    from imr_graph.ingest import ingest
+    from imr_graph.store import GraphStore
+
+    from .conftest import EXAMPLES
+
+    with GraphStore(tmp_path / "store") as gs:
+        assert all(r.ok for r in ingest(gs, [EXAMPLES]))
+    got = bench.child_validate(str(tmp_path / "store"), "sparql")
+    assert (got["cases"], got["dwc_cases"], got["dmhc_cases"], got["violations"]) == (2, 2, 0, 0)
+    assert got["seconds"] > 0 and got["ms_per_case"] > 0 and got["peak_rss_mib"] > 0

@@ -353,3 +353,42 @@ def test_harness_catches_script_errors_and_requests(browser: Any, tmp_path: Path
     assert any(r.startswith("http://127.0.0.1") for r in w.requests)
     with pytest.raises(AssertionError):
         w.assert_offline()
+
+
+def test_report_keeps_the_systems_apart_with_interval_bars(browser: Any,
+                                                           tmp_path: Path) -> None:
+    """Letters and DMHC in sections of their own, every rate with its interval drawn."""
+    from imr_graph.dmhc_ingest import ingest_dmhc
+    from imr_graph.report import DMHC_CHARTS
+
+    fixtures = Path(__file__).parent / "fixtures" / "dmhc"
+    with examples_store(tmp_path / "store") as gs:
+        for name in ("semicolon.csv", "official_comma.csv", "newer_columns.csv"):
+            assert ingest_dmhc(gs, fixtures / name).ok
+        path = write_report(gs, tmp_path / "report")
+    w = open_page(browser, path, width=1200, height=2400, ready=False)
+    heads = w.evaluate("[...document.querySelectorAll('h2.system')].map(h => h.textContent)")
+    assert heads == ["Workers' compensation letters (DWC IMR)",
+                     "Health plans (DMHC IMR open data)"]
+    cards = w.evaluate("[...document.querySelectorAll('section.system')].map(s => "
+                       "[...s.querySelectorAll('.card b')].map(b => b.textContent)[0])")
+    assert cards == ["2", "12"]  # cases: each system its own
+    assert w.evaluate("document.querySelectorAll('figure.chart').length") == (
+        len(CHARTS) + 1 + len(DMHC_CHARTS))
+    # each interval is drawn with a visible extent and its rate dot lies on it
+    spans = w.evaluate(
+        "[...document.querySelectorAll('line.ci')].map(l => { const b = l.getBoundingClientRect();"
+        " return Math.max(b.width, b.height); })")
+    assert spans and all(s > 0 for s in spans)
+    on_line = w.evaluate(
+        "[...document.querySelectorAll('g')].filter(g => g.querySelector('line.ci')).every(g => {"
+        " const l = g.querySelector('line.ci').getBoundingClientRect();"
+        " const d = g.querySelector('circle.rate').getBoundingClientRect();"
+        " const x = d.x + d.width / 2, y = d.y + d.height / 2;"
+        " return x >= l.left - 1 && x <= l.right + 1 && y >= l.top - 1 && y <= l.bottom + 1; })")
+    assert on_line is True
+    assert w.evaluate("document.querySelectorAll('#dmhc-treatment line.ci').length") > 0
+    w.evaluate("document.getElementById('system-dmhc').scrollIntoView()")
+    ARTIFACTS.mkdir(exist_ok=True)
+    w.page.screenshot(path=str(ARTIFACTS / "report-dmhc.png"))
+    w.assert_offline()

@@ -118,8 +118,8 @@ def test_quotes_are_exact_substrings() -> None:
     for record, text in handmade_cases():
         quads = record_to_quads(record, text, ingest_time=WHEN)
         source = source_iri(record.source.sha256).value
-        span_props = {IMR + p for p in ("textSpan", "rationaleSpan", "diagnosesSpan",
-                                        "medicationsSpan")}
+        span_props = {IMR + p for p in ("textSpan", "rationaleSpan", "decisionSpan",
+                                        "diagnosesSpan", "medicationsSpan")}
         owners = {q.object.value: q.subject.value for q in quads
                   if q.predicate.value in span_props}
         assert owners
@@ -154,7 +154,7 @@ def test_any_valid_span_quotes_exactly(text: str, data: st.DataObject) -> None:
     end = data.draw(st.integers(start, len(text)))
     record, _ = make_record("CM16-0000009", [ItemSpec("X-ray", "Upheld")])
     record.items[0].span = (start, end)
-    record.items[0].rationale_span = None
+    record.items[0].rationale_span = record.items[0].decision_span = None
     record.diagnoses_span = None
     quads = record_to_quads(record, text, ingest_time=WHEN)
     item = item_iri(record.case_key, 1)

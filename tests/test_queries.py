@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,14 +38,6 @@ B = "sha256-19c97d9bd2c2569c"  # examples/001 (no header table): pump refill, Up
 def examples(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GraphStore]:
     with GraphStore(tmp_path_factory.mktemp("ex") / "store") as gs:
         assert all(r.ok for r in ingest(gs, [EXAMPLES]))
-        yield gs
-
-
-@pytest.fixture(scope="module")
-def handmade(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GraphStore]:
-    with GraphStore(tmp_path_factory.mktemp("hm") / "store") as gs:
-        for record, text in handmade_cases():
-            gs.replace_case(record, text, ingest_time=datetime(2024, 1, 1, tzinfo=UTC))
         yield gs
 
 
@@ -228,7 +219,12 @@ def test_overturn_rate_by_month(examples: GraphStore, handmade: GraphStore) -> N
 def test_case_items(examples: GraphStore) -> None:
     got = rows(examples, "case-items", case=A)
     assert col(got, "index", "request", "outcome") == [(1, "IT Pain Pump Trial", "Upheld")]
-    assert got[0]["quote"].startswith("IT Pain Pump Trial")
+    # The decision sentence, as the letter words it (not the ~2,200-character item block).
+    assert got[0]["quote"] == "IT Pain Pump Trial: Upheld"
+    for key in (A, B):  # every item's quote is its request and outcome, nothing more
+        for row in rows(examples, "case-items", case=key):
+            assert row["quote"].startswith(row["request"].split()[0])
+            assert row["quote"].endswith(row["outcome"]) and len(row["quote"]) < 200
     assert got[0]["reviewer"].startswith("Decision based on MTUS Chronic Pain Medical")
 
 
@@ -269,9 +265,11 @@ def test_overturn_rate_by_service_category(handmade: GraphStore) -> None:
 
 def test_summary(examples: GraphStore, handmade: GraphStore) -> None:
     assert rows(examples, "summary") == [
-        {"cases": 2, "items": 2, "upheld": 2, "overturned": 0, "partial": 0}]
+        {"system": "dwc", "cases": 2, "items": 2, "upheld": 2, "overturned": 0, "rate": 0.0,
+         "ci_low": 0.0, "ci_high": 0.658, "partial": 0}]
     assert rows(handmade, "summary") == [
-        {"cases": 4, "items": 7, "upheld": 5, "overturned": 2, "partial": 1}]
+        {"system": "dwc", "cases": 4, "items": 7, "upheld": 5, "overturned": 2, "rate": 0.286,
+         "ci_low": 0.082, "ci_high": 0.641, "partial": 1}]
 
 
 def test_every_canned_query_has_a_test() -> None:
@@ -380,12 +378,14 @@ def test_graph_narrows_to_one_case(examples: GraphStore) -> None:
 def test_formats(examples: GraphStore) -> None:
     q = resolve_query("most-disputed-services")
     table = format_result(run_query(examples, q), "table").decode()
-    assert table.splitlines()[0].split() == ["service", "items", "cases", "upheld", "overturned"]
+    assert table.splitlines()[0].split() == ["service", "items", "cases", "upheld", "overturned",
+                                             "rate", "ci_low", "ci_high"]
     assert table.rstrip().endswith("(2 rows)")
     data = json.loads(format_result(run_query(examples, q), "json"))
     assert len(data["results"]["bindings"]) == 2
     csv = format_result(run_query(examples, q), "csv").decode().splitlines()
-    assert csv[0] == "service,items,cases,upheld,overturned" and len(csv) == 3
+    assert csv[0] == "service,items,cases,upheld,overturned,rate,ci_low,ci_high"
+    assert len(csv) == 3
     assert b"<sparql" in format_result(run_query(examples, q), "xml")
     assert format_result(run_query(examples, q), "tsv").startswith(b"?service\t")
     with pytest.raises(QueryError, match="tables"):

@@ -184,7 +184,8 @@ def store_cases(
     raw = store.store
     store.replace_graph(dmhc_vocabulary_graph_iri(store.base), vocabulary_quads(store))
     # The concepts the cases use, added to the shared concepts graph in one transaction.
-    concepts = concept_quads(table.cases, concepts_graph_iri(store.base), maps)
+    concepts = concept_quads(table.cases, concepts_graph_iri(store.base), maps,
+                             stored_labels=_stored_labels(store))
     try:
         raw.load(serialize(concepts, format=RdfFormat.N_QUADS), format=RdfFormat.N_QUADS)
     except (OSError, SyntaxError, ValueError) as exc:
@@ -240,3 +241,14 @@ def store_cases(
     report()
     result.seconds = time.perf_counter() - t0
     return result
+
+
+def _stored_labels(store: GraphStore) -> dict[str, str]:
+    """The preferred labels of the DMHC concepts already in the concepts graph (by IRI), so
+    that a later table spelling one differently keeps the label chosen first."""
+    rows = store.query(
+        "SELECT ?c ?l WHERE { GRAPH " + str(concepts_graph_iri(store.base)) + " { "
+        "?c skos:prefLabel ?l . VALUES ?t { imr:HealthPlanTreatmentCategory "
+        "imr:HealthPlanDiagnosisCategory imr:AgeRange } ?c a ?t } }"
+    )
+    return {r["c"].value: r["l"].value for r in rows}  # type: ignore[union-attr,index]

@@ -28,6 +28,7 @@ category's.
 
 from __future__ import annotations
 
+import collections
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -241,6 +242,7 @@ def concept_quads(
     cases: Iterable[DmhcCase],
     graph: NamedNode,
     mappings: CategoryMappings | None = None,
+    stored_labels: Mapping[str, str] | None = None,
 ) -> list[Quad]:
     """SKOS descriptions (type, label, scheme, broader) of every concept ``cases`` use.
 
@@ -249,9 +251,15 @@ def concept_quads(
     A concept with a mapping in ``mappings`` gets that SKOS mapping triple; age bands get
     their bounds; review types their label. All quads are in ``graph`` (the shared concepts
     graph, :func:`~imr_graph.mapping.concepts_graph_iri`).
+
+    Rows spell some concepts in more than one way ("H-Wave Device", "H-wave Device": one
+    IRI): a concept gets one ``skos:prefLabel`` (:func:`fold_labels`) and the other
+    spellings as ``skos:altLabel``. ``stored_labels`` (concept IRI → the preferred label the
+    store has already) keeps an earlier load's choice.
     """
     maps = mappings or {}
     quads: dict[Quad, None] = {}
+    spellings: dict[NamedNode, collections.Counter[str]] = {}
 
     def add(s: NamedNode, p: NamedNode, o: NamedNode | Literal) -> None:
         quads[Quad(s, p, o, graph)] = None
@@ -259,7 +267,7 @@ def concept_quads(
     def concept(node: NamedNode, cls: str, label: str, scheme: NamedNode) -> None:
         add(node, A, skos("Concept"))
         add(node, A, imr(cls))
-        add(node, skos("prefLabel"), Literal(label))
+        spellings.setdefault(node, collections.Counter())[label] += 1
         add(node, skos("inScheme"), scheme)
         if node.value in maps:
             relation, target = maps[node.value]
@@ -299,7 +307,20 @@ def concept_quads(
             add(band, imr("minAge"), _int(low_age))
             if high_age is not None:
                 add(band, imr("maxAge"), _int(high_age))
+    stored = stored_labels or {}
+    for node, counts in spellings.items():
+        preferred = stored.get(node.value) or fold_labels(counts)
+        add(node, skos("prefLabel"), Literal(preferred))
+        for other in sorted(set(counts) - {preferred}):
+            add(node, skos("altLabel"), Literal(other))
     return list(quads)
+
+
+def fold_labels(spellings: Mapping[str, int]) -> str:
+    """The preferred label among the spellings of one concept: the most used, then the one
+    with the most capitals ("H-Wave Device" over "H-wave Device"), then the first in order,
+    so the choice does not depend on the order of the rows."""
+    return min(spellings, key=lambda s: (-spellings[s], -sum(c.isupper() for c in s), s))
 
 
 def dmhc_vocabulary_graph_iri(base: str = DEFAULT_BASE) -> NamedNode:

@@ -26,6 +26,7 @@ other way round).
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import re
 from collections import defaultdict
@@ -81,9 +82,9 @@ RESERVED_NODE_ATTRS = frozenset(
 #: none, since it aggregates a large graph instead of drawing every node
 #: (:data:`imr_graph.viewer.DETAIL_LIMIT`).
 FORMATS: dict[str, int] = {
-    "graphml": 100_000,
-    "gexf": 100_000,
-    "json": 100_000,
+    "graphml": 250_000,
+    "gexf": 250_000,
+    "json": 250_000,
     "cytoscape": 20_000,
     "dot": 3_000,
     "html": 0,
@@ -365,6 +366,9 @@ class Selection:
     query: str | None = None
     params: Mapping[str, str] | None = None
     hops: int | None = None
+    system: str | None = None
+    """Only the cases of this system (``dwc`` letters or ``dmhc`` health-plan data) with the
+    shared concepts and vocabularies; None: every case."""
 
     @property
     def radius(self) -> int:
@@ -384,7 +388,7 @@ class Selection:
             return f"guideline section {self.section!r} ({self.radius} hops)"
         if self.query:
             return "CONSTRUCT query"
-        return "whole graph"
+        return f"whole graph ({self.system} cases)" if self.system else "whole graph"
 
 
 #: Node types that a neighbourhood includes but never expands through: shared concepts and
@@ -463,6 +467,9 @@ def select(store: GraphStore, selection: Selection, *, fold_spans: bool = True) 
       :mod:`imr_graph.queries` with ``params``;
     * nothing: every graph (cases and vocabulary).
 
+    ``system`` (``dwc`` or ``dmhc``) keeps to that system's cases (with the shared concepts
+    and vocabularies) for the whole graph and the neighbourhoods.
+
     Raises :class:`~imr_graph.errors.UsageError` for conflicting choices, a label that
     matches nothing, or a query that does not return a graph.
     """
@@ -479,7 +486,14 @@ def select(store: GraphStore, selection: Selection, *, fold_spans: bool = True) 
     if selection.case:
         graph_iri = store.resolve_graph(selection.case)
         return project(store.iter_quads(graph_iri), fold_spans=fold_spans)
-    graph = project(store.iter_quads(), fold_spans=fold_spans)
+    if selection.system:
+        graphs = [*store.system_graphs(selection.system), store.concepts_graph,
+                  store.vocabulary_graph]
+        quads: Iterable[ox.Quad] = itertools.chain.from_iterable(
+            store.iter_quads(g) for g in graphs)
+    else:
+        quads = store.iter_quads()
+    graph = project(quads, fold_spans=fold_spans)
     if selection.service:
         seeds = find_nodes(graph, selection.service, ("Service", "Medication"))
         if not seeds:  # a request as a letter words it: its service concept

@@ -9,7 +9,7 @@ file reaches the store (each case is replaced in one transaction).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePath
@@ -46,19 +46,23 @@ class IngestResult:
         return {"path": self.path, "error": self.error.message, "kind": type(self.error).__name__}
 
 
-def letter_files(paths: Iterable[str | Path]) -> Iterator[Path | InputError]:
+def letter_files(
+    paths: Iterable[str | Path], on_skip: Callable[[Path], None] | None = None
+) -> Iterator[Path | InputError]:
     """Files named, and letter files under directories (recursive, sorted).
 
     A path that does not exist yields an :class:`InputError` in its place. Directories are
     walked lazily, in the order of ``sorted(directory.rglob("*"))`` (each directory's
     entries by name, a subdirectory's files where its name falls), holding one directory
-    listing at a time: the memory used does not grow with the number of letters.
+    listing at a time: the memory used does not grow with the number of letters. A file in
+    a directory that is not a letter file (by its suffix, :data:`LETTER_SUFFIXES`) is passed
+    to ``on_skip``, so that the caller can name it.
     """
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
             found = False
-            for f in _walk(p):
+            for f in _walk(p, on_skip):
                 found = True
                 yield f
             if not found:
@@ -71,7 +75,7 @@ def letter_files(paths: Iterable[str | Path]) -> Iterator[Path | InputError]:
             yield InputError("no such file or directory", path=p)
 
 
-def _walk(directory: Path) -> Iterator[Path]:
+def _walk(directory: Path, on_skip: Callable[[Path], None] | None = None) -> Iterator[Path]:
     """Letter files under ``directory``, depth first, by name; like ``rglob``, symbolic links
     to directories are not followed, and unreadable directories and broken or looping links
     are passed over."""
@@ -84,6 +88,8 @@ def _walk(directory: Path) -> Iterator[Path]:
                         entries.append((e.name, True))
                     elif e.is_file() and PurePath(e.name).suffix.lower() in LETTER_SUFFIXES:
                         entries.append((e.name, False))
+                    elif on_skip is not None and e.is_file():
+                        on_skip(directory / e.name)
                 except OSError:
                     continue
     except OSError:
@@ -91,7 +97,7 @@ def _walk(directory: Path) -> Iterator[Path]:
     for name, is_dir in sorted(entries):
         path = directory / name
         if is_dir:
-            yield from _walk(path)
+            yield from _walk(path, on_skip)
         else:
             yield path
 
@@ -102,8 +108,10 @@ def ingest(
     *,
     ingest_time: datetime | None = None,
     extra: Extra | None = None,
+    on_skip: Callable[[Path], None] | None = None,
 ) -> Iterator[IngestResult]:
-    """Read, parse, map and store every letter under ``paths``; one result per file.
+    """Read, parse, map and store every letter under ``paths``; one result per file
+    (``on_skip`` is told each file of a directory that is not a letter file).
 
     Store errors (disk full, lock lost) end the loop by raising
     :class:`~imr_graph.errors.StoreError`; input errors are reported per file. When the
@@ -112,7 +120,7 @@ def ingest(
     from .parsing import parse_document
     from .reading import read_document
 
-    for entry in letter_files(paths):
+    for entry in letter_files(paths, on_skip):
         if isinstance(entry, InputError):
             yield IngestResult(path=entry.path or "", error=entry)
             continue

@@ -599,6 +599,7 @@ def _item(b: _Builder, case: NamedNode, item: Item, medications: list[str]) -> N
         b.lit(node, imr("authorized"), item.authorized)
     b.lit(node, imr("rationale"), item.rationale)
     b.span(node, imr("textSpan"), item.span, f"item {item.index}")
+    b.span(node, imr("decisionSpan"), item.decision_span, f"item {item.index} decision")
     b.span(node, imr("rationaleSpan"), item.rationale_span, f"item {item.index} rationale",
            own_text=item.rationale)
     sides = [

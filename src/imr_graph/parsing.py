@@ -360,6 +360,7 @@ def _item(text: str, index: int, start: int, outcome: re.Match[str], end: int) -
         span=_strip_span(text, start, end),
         rationale_span=rationale_span,
         service=read_service(request),
+        decision_span=_strip_span(text, start, outcome.end()),
     )
 
 

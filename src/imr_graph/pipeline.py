@@ -392,6 +392,7 @@ def ingest_parallel(
     batch: int = BATCH,
     chunk: int = CHUNK,
     on_total: Callable[[int], None] | None = None,
+    on_skip: Callable[[Path], None] | None = None,
 ) -> Iterator[IngestResult]:
     """Like :func:`imr_graph.ingest.ingest`, in ``jobs`` worker processes; one result per file.
 
@@ -406,7 +407,7 @@ def ingest_parallel(
     # bar, one to go; no list of all files is kept.
     paths = list(paths)
     bad: list[InputError] = []
-    for e in letter_files(paths):
+    for e in letter_files(paths, on_skip):
         if isinstance(e, InputError):
             bad.append(e)
         else:

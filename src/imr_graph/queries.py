@@ -21,6 +21,7 @@ because imr-graph never touches the network.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import difflib
 import functools
 import re
@@ -45,6 +46,7 @@ from pyoxigraph import (
 
 from .errors import QueryError
 from .mapping import PREFIXES, XSD, resolve_base
+from .rates import add_rates, min_items_filter, rate_groups
 from .resources import queries_dir
 from .store import GraphStore, QueryResult
 
@@ -77,6 +79,8 @@ class Param:
     type: str = "string"
     default: str | None = None
     description: str = ""
+    choices: tuple[str, ...] = ()
+    """The values allowed (a ``values:`` header line), matched case-insensitively."""
 
 
 @dataclass
@@ -113,12 +117,19 @@ def parse_header(text: str, name: str = "<inline>", path: Path | None = None) ->
             break
         body = line.lstrip("#").strip()
         lower = body.lower()
-        if in_description and body and not lower.startswith(("param:", "example:")):
+        if in_description and body and not lower.startswith(("param:", "example:", "values:")):
             query.description = f"{query.description} {body}".strip()
             continue
         if query.description:
             in_description = False
-        if lower.startswith("param:"):
+        if lower.startswith("values:"):
+            pname, _, listed = body[len("values:") :].strip().partition(" ")
+            at = next((i for i, p in enumerate(query.params) if p.name == pname), None)
+            if at is None:
+                raise QueryError(f"{name}: values: for undeclared parameter {pname!r}")
+            choices = tuple(v.strip() for v in listed.split(",") if v.strip())
+            query.params[at] = dataclasses.replace(query.params[at], choices=choices)
+        elif lower.startswith("param:"):
             spec = body[len("param:") :].strip()
             m = _PARAM_RE.match(spec)
             if not m:
@@ -321,8 +332,22 @@ def bind_params(query: Query, given: dict[str, str]) -> dict[str, Term]:
         if name not in given and p.default is not None:
             out[name] = parse_value(p.default, p.type)
     for name, value in given.items():
+        if name in declared and declared[name].choices:
+            value = _choice(query.name, declared[name], value)
         out[name] = parse_value(value, declared[name].type if name in declared else None)
     return out
+
+
+def _choice(query: str, param: Param, value: str) -> str:
+    """``value`` as one of the parameter's allowed values (case-insensitive), or an error
+    naming them and the nearest one."""
+    by_lower = {c.lower(): c for c in param.choices}
+    if value.strip().lower() in by_lower:
+        return by_lower[value.strip().lower()]
+    near = close_matches(value.strip(), list(by_lower))
+    hint = f"; did you mean {by_lower[near[0]]}?" if near else ""
+    raise QueryError(f"{query}: unknown {param.name} {value!r}; one of: "
+                     f"{', '.join(param.choices)}{hint}")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -343,12 +368,24 @@ def run_query(
     ``SERVICE`` clauses are refused unless ``allow_service`` (the one way a query reaches
     the network). Evaluation is lazy: the work happens while the result is read, so wrap
     reading it in :func:`call_with_timeout` and cap rows with :func:`limit_rows`.
+
+    A SELECT result with counts (``items`` or ``cases``, and ``overturned``) is read here
+    and gets its rate rounded to 3 places and a Wilson 95% interval (``ci_low``,
+    ``ci_high``; :mod:`imr_graph.rates`). ``min_items`` is accepted by every query: one
+    that declares it binds it in SPARQL; for the others rows with fewer items are dropped.
     """
     check_read_only(query.text, allow_service=allow_service)
-    terms = bind_params(query, params or {})
+    given = dict(params or {})
+    least = _result_min_items(query, given)
+    if query.declared and "case" in given and any(p.name == "case" for p in query.params):
+        # A declared ``case`` parameter is a case key: matched case-insensitively, and an
+        # unknown one is an error naming the nearest keys (not an empty result).
+        given["case"] = store.key_of(store.resolve_graph(given["case"]))
+    terms = bind_params(query, given)
     graph_node = store.resolve_graph(graph) if graph else None
     try:
-        return store.query(query.text, substitutions=terms, graph=graph_node)
+        result = store.query(query.text, substitutions=terms, graph=graph_node)
+        return _with_rates(result, least, query.name)
     except SyntaxError as exc:
         raise QueryError(f"{query.name}: {_syntax_message(str(exc))}") from None
     except RuntimeError as exc:
@@ -362,6 +399,35 @@ def run_query(
         raise QueryError(f"{query.name}: query failed: {message}") from None
     except OSError as exc:
         raise QueryError(f"{query.name}: query failed: {exc}") from None
+
+
+def _result_min_items(query: Query, given: dict[str, str]) -> int | None:
+    """Take ``min_items`` out of ``given`` when the query does not bind it itself."""
+    if "min_items" not in given or any(p.name == "min_items" for p in query.params):
+        return None
+    if not query.declared and re.search(r"[?$]min_items\b", query.text):
+        return None
+    value = given.pop("min_items")
+    if not re.fullmatch(r"\+?\d+", value.strip()):
+        raise QueryError(f"{query.name}: min_items must be a whole number, not {value!r}")
+    return int(value)
+
+
+def _with_rates(result: QueryResult, least: int | None, name: str) -> QueryResult:
+    """``result`` with rates and intervals added and ``min_items`` applied (when it has
+    counts or ``least`` is given; otherwise unchanged and still lazy)."""
+    if not isinstance(result, QuerySolutions):
+        return result
+    columns = [v.value for v in result.variables]
+    if least is None and not rate_groups(columns):
+        return result
+    rows = [[solution[c] for c in columns] for solution in result]
+    if least is not None:
+        try:
+            rows = min_items_filter(columns, rows, least, name)
+        except ValueError as exc:
+            raise QueryError(str(exc)) from None
+    return rows_to_solutions(*add_rates(columns, rows))
 
 
 def call_with_timeout(fn: Callable[[], T], seconds: float | None, what: str = "query") -> T:
@@ -415,6 +481,12 @@ def limit_rows(result: QueryResult, limit: int | None) -> tuple[QueryResult, boo
             truncated = True
             break
         rows.append([solution[c] for c in columns])
+    return rows_to_solutions(columns, rows), truncated
+
+
+def rows_to_solutions(columns: list[str], rows: list[list[Term | None]]) -> QuerySolutions:
+    """Rows of terms as a fresh ``QuerySolutions`` (a ``VALUES`` table evaluated on an empty
+    in-memory store), so every output format works on them."""
 
     def cell(term: Term | None) -> str:
         if term is None:
@@ -428,7 +500,9 @@ def limit_rows(result: QueryResult, limit: int | None) -> tuple[QueryResult, boo
     text = f"SELECT {head} WHERE {{ VALUES ({head}) {{\n{body}\n}} }}" if columns else (
         "SELECT * WHERE {}" + (" LIMIT 0" if not rows else "")
     )
-    return Store().query(text), truncated
+    result = Store().query(text)
+    assert isinstance(result, QuerySolutions)
+    return result
 
 
 def _syntax_message(message: str) -> str:

@@ -116,6 +116,8 @@ class Item:
     span: Span | None = None
     rationale_span: Span | None = None
     service: Service | None = None
+    decision_span: Span | None = None
+    """The decision sentence: the request and its outcome ("**MRI of the knee:** Upheld")."""
 
 
 @dataclass
@@ -214,6 +216,7 @@ def _item_from_dict(d: dict[str, Any]) -> Item:
     i["span"] = _span(i.get("span"))
     i["rationale_span"] = _span(i.get("rationale_span"))
     i["service"] = Service(**i["service"]) if i.get("service") else None
+    i["decision_span"] = _span(i.get("decision_span"))
     return Item(**i)
 
 

@@ -54,10 +54,9 @@ from pyoxigraph import (
     serialize,
 )
 
-from .errors import NotFoundError, RemoteWriteError, StoreError, UsageError
+from .errors import RemoteWriteError, StoreError, UsageError
 from .mapping import (
     PREFIXES,
-    graph_for_name,
     resolve_base,
 )
 from .store import (
@@ -422,12 +421,13 @@ class RemoteStore(CaseStore):
         result = self.query(f"ASK {{ GRAPH {graph} {{ ?s ?p ?o }} }}")
         return bool(result)
 
-    def resolve_graph(self, name: str) -> NamedNode:
-        """A graph IRI from a case key, a case IRI, a graph IRI or ``<iri>``; must exist."""
-        graph = graph_for_name(name, self.base)
-        if not self.contains_graph(graph):
-            raise NotFoundError(f"no graph {graph.value} at {self.query_url}")
-        return graph
+    def has_graph(self, graph: NamedNode) -> bool:
+        """True when the server holds this named graph."""
+        return self.contains_graph(graph)
+
+    def location(self) -> str:
+        """Where the store is, for messages."""
+        return str(self.query_url)
 
     def graph_size(self, graph: NamedNode) -> int:
         """Number of triples in one graph."""

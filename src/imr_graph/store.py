@@ -16,13 +16,16 @@ Location: ``--store DIR``, else ``$IMR_GRAPH_STORE``, else
 
 from __future__ import annotations
 
+import difflib
 import os
+import re
 import time
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, ClassVar, Self
+from urllib.parse import unquote
 
 from pyoxigraph import (
     DefaultGraph,
@@ -36,7 +39,7 @@ from pyoxigraph import (
     Variable,
 )
 
-from .errors import CaseConflictError, NotFoundError, StoreError, StoreInUseError
+from .errors import CaseConflictError, NotFoundError, StoreError, StoreInUseError, UsageError
 from .mapping import (
     PREFIXES,
     Extra,
@@ -81,6 +84,15 @@ CASE_COUNT_QUERY = (
 STATS_QUERIES: dict[str, str] = {
     "cases": "SELECT (COUNT(DISTINCT ?x) AS ?n) { ?x a ?c . "
     "VALUES ?c { imr:WorkersCompCase imr:HealthPlanCase imr:Case } }",
+    **{
+        f"{system}_{what}": f"SELECT ({agg} AS ?n) {{ ?c a imr:{cls} {pattern} }}"
+        for system, cls in (("dwc", "WorkersCompCase"), ("dmhc", "HealthPlanCase"))
+        for what, agg, pattern in (
+            ("cases", "COUNT(?c)", ""),
+            ("items", "SUM(?k)", "; imr:itemCount ?k"),
+            ("overturned", "SUM(?k)", "; imr:overturnedItemCount ?k"),
+        )
+    },
     "items": "SELECT (COUNT(DISTINCT ?x) AS ?n) { ?x a imr:DisputedItem }",
     "upheld": "SELECT (COUNT(DISTINCT ?x) AS ?n) { ?x imr:outcome imr:Upheld }",
     "overturned": "SELECT (COUNT(DISTINCT ?x) AS ?n) { ?x imr:outcome imr:Overturned }",
@@ -92,7 +104,12 @@ STATS_QUERIES: dict[str, str] = {
     "guideline_documents": "SELECT (COUNT(DISTINCT ?x) AS ?n) { ?x a imr:GuidelineDocument }",
     "guideline_sections": "SELECT (COUNT(DISTINCT ?x) AS ?n) { ?x a imr:GuidelineSection }",
 }
-"""The counts :meth:`GraphStore.stats` (and the remote store's) report, in order."""
+"""The counts :meth:`GraphStore.stats` (and the remote store's) report, in order: all cases,
+then each system apart (``dwc_``: the workers' compensation letters, ``dmhc_``: the DMHC
+health-plan data), then the whole store."""
+
+SYSTEMS: dict[str, str] = {"dwc": "WorkersCompCase", "dmhc": "HealthPlanCase"}
+"""The two systems a store can hold, by the class of their case nodes (``imr:`` local name)."""
 
 
 def prune_update(base: str) -> str:
@@ -200,6 +217,53 @@ class CaseStore:
     def _count(self, text: str) -> int:
         """The ``?n`` of a one-row ``SELECT (COUNT(…) AS ?n)`` query (0 when unbound)."""
         raise NotImplementedError
+
+    def has_graph(self, graph: NamedNode) -> bool:
+        raise NotImplementedError
+
+    def location(self) -> str:
+        raise NotImplementedError
+
+    def resolve_graph(self, name: str) -> NamedNode:
+        """A graph IRI from a case key, a case IRI, a graph IRI or ``<iri>``; must exist.
+
+        Case keys are matched case-insensitively (``cm15-0171547`` is ``CM15-0171547``). An
+        unknown one is a :class:`~imr_graph.errors.NotFoundError` naming the nearest keys.
+        """
+        graph = graph_for_name(name, self.base)
+        if self.has_graph(graph):
+            return graph
+        key = name.strip()
+        if re.fullmatch(r"[^\s<>:/]+", key):
+            for variant in dict.fromkeys((key.upper(), key.lower())):
+                other = graph_for_name(variant, self.base)
+                if other != graph and self.has_graph(other):
+                    return other
+        keys = self.case_keys()
+        if not keys:
+            hint = " (the store has no cases)"
+        else:
+            near = difflib.get_close_matches(key.upper(), [k.upper() for k in keys], n=3,
+                                             cutoff=0.6)
+            spelled = {k.upper(): k for k in keys}
+            hint = (f"; nearest: {', '.join(spelled[n] for n in near)}" if near
+                    else f"; e.g. {', '.join(sorted(keys)[:3])}")
+        raise NotFoundError(f"no case {key}: no graph {graph.value} in {self.location()}{hint}")
+
+    def system_graphs(self, system: str) -> list[NamedNode]:
+        """The case graphs of one system (``dwc`` or ``dmhc``, see :data:`SYSTEMS`), sorted."""
+        if system not in SYSTEMS:
+            raise UsageError(f"unknown system {system!r}; one of: {', '.join(SYSTEMS)}")
+        rows = self.query(f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?c a imr:{SYSTEMS[system]} }} }}")
+        return sorted((r["g"] for r in rows), key=lambda g: g.value)  # type: ignore[union-attr]
+
+    def case_keys(self) -> list[str]:
+        """The case keys of the case graphs."""
+        return [self.key_of(g) for g in self.case_graphs()]
+
+    def key_of(self, graph: NamedNode) -> str:
+        """The case key of a case graph (``{base}graph/{key}``)."""
+        return unquote(graph.value.removeprefix(f"{self.base}graph/"))
 
     def only_case_graphs(self, graphs: list[NamedNode]) -> list[NamedNode]:
         """The case graphs among ``graphs``."""
@@ -442,13 +506,13 @@ class GraphStore(CaseStore):
         graphs = [g for g in self.store.named_graphs() if isinstance(g, NamedNode)]
         return sorted(graphs, key=lambda g: g.value)
 
-    def resolve_graph(self, name: str) -> NamedNode:
-        """A graph IRI from a case key, a case IRI, a graph IRI or ``<iri>``; must exist."""
-        graph = graph_for_name(name, self.base)
-        if not self.store.contains_named_graph(graph):
-            hint = "" if self.case_graphs() else " (the store has no cases)"
-            raise NotFoundError(f"no graph {graph.value} in store {self.path}{hint}")
-        return graph
+    def has_graph(self, graph: NamedNode) -> bool:
+        """True when the store holds this named graph."""
+        return bool(self.store.contains_named_graph(graph))
+
+    def location(self) -> str:
+        """Where the store is, for messages."""
+        return f"store {self.path}"
 
     def graph_size(self, graph: NamedNode | DefaultGraph) -> int:
         """Number of triples in one graph."""

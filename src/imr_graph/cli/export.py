@@ -14,6 +14,11 @@ from . import app, fail
 from .graph import BaseOpt, EndpointOpt, StoreOpt
 
 
+class System(StrEnum):
+    dwc = "dwc"
+    dmhc = "dmhc"
+
+
 class ExportFormat(StrEnum):
     graphml = "graphml"
     gexf = "gexf"
@@ -66,7 +71,7 @@ def export_cmd(
         int | None,
         typer.Option("--max-nodes", help="Refuse graphs with more nodes (0: no limit; default "
                      "3000 for dot, 20000 for cytoscape, none for html, which "
-                     "aggregates large graphs, 100000 otherwise).",
+                     "aggregates large graphs, 250000 otherwise).",
                      show_default=False),
     ] = None,
     keep_spans: Annotated[
@@ -75,6 +80,11 @@ def export_cmd(
                      "folding their quotes into node attributes."),
     ] = False,
     title: Annotated[str | None, typer.Option("--title", help="Title of the html page.")] = None,
+    system: Annotated[
+        System | None,
+        typer.Option("--system", help="Only the cases of one system: dwc (the letters) or "
+                     "dmhc (the health-plan data); default both.", show_default=False),
+    ] = None,
     store: StoreOpt = None,
     base: BaseOpt = None,
     endpoint: EndpointOpt = None,
@@ -93,6 +103,7 @@ def export_cmd(
         selection = Selection(
             case=case, service=service, section=section, query=query,
             params=parse_param_args(param or []), hops=hops,
+            system=system.value if system else None,
         )
         what = selection.describe()
         with progress(f"reading the {what}") as steps:
