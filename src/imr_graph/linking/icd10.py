@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ..resources import data_file
-from .text import SIDES, expand_abbreviations, tokens
+from .text import SIDES, expand_abbreviations, stem, tokens
 
 ICD10CM_PREFIX = "ICD10CM"
 ICD10CM_IRI = "http://purl.bioontology.org/ontology/ICD10CM/"
@@ -46,6 +46,12 @@ _REWRITES: tuple[tuple[str, str], ...] = (
     (r"\b(?:post|after|due to|from|secondary to)\s+(?:an?\s+)?(?:motor vehicle accident|fall)\b", ""),
     (r"\bwith (?:routine|delayed) healing\b", ""),
     (r"\bdegenerative joint disease\b", "osteoarthritis"),
+    # "myoligamentous injury" (muscles and ligaments): a sprain/strain, coded as the strain
+    (r"\b(?:myo|musculo)[ -]?ligamentous (?:injury|injuries|sprain|strain)s?\b", "strain sprainstrain"),
+    # "strains and sprains injuries sustained": the injury is the strain or sprain
+    (r"\b(sprain|strain|contusion)(s?) injur(?:y|ies)(?: sustained)?\b", r"\1\2"),
+    # a plural paired part names both sides: "shoulders and elbows"
+    (r"\b(?<!bilateral )(shoulders|elbows|wrists|knees|hips|ankles)\b", r"bilateral \1"),
     (r"\bnucleus pulposus\b", "disc"),
     (r"\bdegenerative disc disease\b", "disc degeneration"),
     (r"\b(?:lower|low)[ -]back\b", "lumbar"),
@@ -102,6 +108,8 @@ _SYNONYMS: dict[str, str] = {
     "specific": "specified",
     "small": "little",
     "headache": "headache",
+    "thought": "ideation",  # "suicidal thoughts": R45.851 Suicidal ideations
+    "generalize": "generalized",  # a dropped "d" is a common slip
 }
 # Phrase words that, when the code does not express them, make the link a closeMatch at best.
 _CLOSE_ONLY = frozenset({"sprainstrain"})
@@ -207,6 +215,7 @@ class IcdIndex:
         self.lengths: list[int] = []
         postings: dict[str, list[int]] = defaultdict(list)
         df: Counter[str] = Counter()
+        self.words: Counter[str] = Counter()  # raw title words, for spelling slips
         for code in cm.get_all_codes(with_dots=True):
             if cm.is_chapter_or_block(code) or cm.is_extended_subcategory(code):
                 continue
@@ -214,6 +223,7 @@ class IcdIndex:
             # The title and the tabular list's inclusion terms ("Frozen shoulder" under
             # M75.0, "Lumbago NOS" under M54.50) are all ways to say the code.
             for text in (label, *cm.get_inclusion_term(code)):
+                self.words.update(_LETTERS.findall(text.lower()))
                 toks, sides = analyse(_NOS.sub("", text))
                 tokset = frozenset(toks)
                 i = len(self.codes)
@@ -413,6 +423,20 @@ class IcdIndex:
             return m.group(1) + m.group(2)
         return m.group(0)
 
+    def correct_spelling(self, text: str) -> str:
+        """ "stain of neck muscle" -> "strain of neck muscle": a word of five letters or more
+        that no ICD-10-CM title, synonym or abbreviation knows is replaced by the commonest
+        title word one edit away (a letter dropped, added, changed or two swapped); a word
+        with no such neighbour is left as it is."""
+        return _LONG_WORD.sub(self._correct_word, text)
+
+    def _correct_word(self, m: re.Match[str]) -> str:
+        word = m.group(0).lower()
+        if word in self.words or stem(word) in self.words or word in _known_words():
+            return m.group(0)
+        near = [w for w in _edits1(word) if self.words.get(w, 0) >= _SPELL_MIN]
+        return max(near, key=lambda w: (self.words[w], w)) if near else m.group(0)
+
     def excludes_any(self, code: str, others: list[str]) -> bool:
         """Whether an Excludes1 note of ``code`` or its category names one of ``others``."""
         cm = self._cm
@@ -496,6 +520,32 @@ def _side_factor(phrase: frozenset[str], title: frozenset[str]) -> float:
     return 1.0 if phrase == title else 0.0
 
 
+_LETTERS = re.compile(r"[a-z]+")
+_LONG_WORD = re.compile(r"(?<![-A-Za-z])[A-Za-z]{5,}(?![-A-Za-z])")  # not half of "radicul-opathy"
+_SPELL_MIN = 30  # a correction must be a word the code set uses often ("strain", not "rejection")
+_ALPHABET = "abcdefghijklmnopqrstuvwxyz"
+
+
+def _edits1(word: str) -> set[str]:
+    """Every string one edit from ``word`` (delete, swap, replace, insert)."""
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    return ({a + b[1:] for a, b in splits if b}
+            | {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+            | {a + c + b[1:] for a, b in splits if b for c in _ALPHABET}
+            | {a + c + b for a, b in splits for c in _ALPHABET})
+
+
+@lru_cache(maxsize=1)
+def _known_words() -> frozenset[str]:
+    """Words the matcher understands beyond the code set's titles."""
+    from .text import abbreviations
+
+    known = set(_SYNONYMS) | _SITES | _QUALIFIERS | _SOFT | set(abbreviations())
+    for phrase in aliases():
+        known |= phrase
+    return frozenset(known)
+
+
 @lru_cache(maxsize=1)
 def index() -> IcdIndex:
     """The ICD-10-CM index (built once per process, about two seconds)."""
@@ -563,6 +613,9 @@ def match_diagnoses(phrase: str) -> list[IcdMatch]:
     part of what the phrase says, so it is linked with ``skos:narrowMatch``. An empty list
     means the matcher is unsure.
     """
+    insomnia = _INSOMNIA_DUE.match(clean_phrase(phrase))
+    if insomnia:
+        return _insomnia_due_to(phrase, insomnia.group(1))
     if _BOTH_SPRAIN_STRAIN.search(phrase):  # "strains and sprains": two conditions, both coded
         out: dict[str, IcdMatch] = {}
         for word in ("sprain", "strain"):
@@ -619,6 +672,29 @@ def match_diagnoses(phrase: str) -> list[IcdMatch]:
             if not any(o != c and o.replace(".", "").startswith(c.replace(".", "")) for o in codes)]
 
 
+_INSOMNIA_DUE = re.compile(
+    r"^(?:[a-z ]*\s)?insomnia\s+(?:related\s+to|due\s+to|secondary\s+to|caused\s+by|"
+    r"associated\s+with|from)\s+(.+)$", re.I)
+_AFFECTING = re.compile(r"^.*?\baffecting\b", re.I)
+
+
+def _insomnia_due_to(phrase: str, cause: str) -> list[IcdMatch]:
+    """ "insomnia related to generalized anxiety disorder": ICD-10-CM codes insomnia by its
+    cause, F51.05 (insomnia due to other mental disorder) for a mental disorder, G47.01
+    (insomnia due to medical condition) otherwise, and the cause beside it ("code also")."""
+    causes = [m for m in match_diagnoses(cause) if m.code]
+    if not causes:
+        return []
+    mental = all(m.code.startswith("F") for m in causes if m.code)
+    code = "F51.05" if mental else "G47.01"
+    conf = round(min(m.confidence for m in causes) * 0.95, 3)
+    first = IcdMatch(phrase, code, index().label(code), "skos:narrowMatch", conf,
+                     "insomnia-due-to")
+    return [first, *(IcdMatch(phrase, m.code, m.label, "skos:narrowMatch",
+                              round(m.confidence * 0.9, 3), f"{m.method}+cause")
+                     for m in causes)]
+
+
 def match_diagnosis(phrase: str) -> IcdMatch:
     """Link one diagnosis phrase to ICD-10-CM, or say it is unsure (``code`` None).
 
@@ -636,13 +712,16 @@ def link_phrase(phrase: str) -> list[IcdMatch]:
     if not text:
         return []
     idx = index()
-    text = _BROKEN.sub(lambda m: idx.join_broken(m), text)
+    text = idx.correct_spelling(_BROKEN.sub(lambda m: idx.join_broken(m), text))
     full, sides = _alias_key(text, qualifiers=True)
     alias = aliases().get(full)
     if alias is None:
         alias = aliases().get(_alias_key(text)[0])
         if alias is not None and full & _CLOSE_ONLY and alias.predicate == "skos:exactMatch":
             alias = _Alias(alias.target, "skos:closeMatch", alias.confidence)  # "sprain/strain"
+    head = _AFFECTING.match(text)
+    if alias is None and head:  # "psychological factors affecting <a condition>": F54
+        alias = aliases().get(_alias_key(head.group(0), qualifiers=True)[0])
     found: tuple[str, str, float, str] | None = None
     if alias is not None:
         if alias.target.startswith("="):
