@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from imr_graph.linking.icd10 import index, match_diagnoses
+from imr_graph.linking.spelling import MINIMUM
 
 
 def _codes(phrase: str) -> set[str]:
@@ -80,4 +81,4 @@ def test_spelling_only_ever_gives_code_set_words(text: str) -> None:
     fixed = idx.correct_spelling(text)
     assert len(fixed.split()) == len(text.split())
     for old, new in zip(text.split(), fixed.split(), strict=True):
-        assert new == old or idx.words[new] >= 30
+        assert new == old or idx.words[new] >= MINIMUM
