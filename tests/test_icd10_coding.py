@@ -49,6 +49,10 @@ def _codes(phrase: str) -> set[str]:
         # limb weakness is muscle weakness (R53.1 excludes it)
         ("weakness of upper extremities", {"M62.81"}),
         ("numbness and weakness bilateral upper extremities", {"R20.0", "M62.81"}),
+        # two conditions sharing a head word, each coded
+        ("fleeting homicidal and suicidal thoughts", {"R45.850", "R45.851"}),
+        ("homicidal and suicidal ideation", {"R45.850", "R45.851"}),
+        ("nausea and vomiting", {"R11.2"}),
         # spelling slips
         ("stain of neck muscle", {"S16.1"}),
         ("lumber strain", {"S39.012"}),

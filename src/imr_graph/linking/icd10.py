@@ -532,12 +532,16 @@ def match_diagnoses(phrase: str) -> list[IcdMatch]:
         return list(out.values())
     links = link_phrase(phrase)
     whole = links[0] if links else IcdMatch(phrase, None, None, None, 0.0, "unsure")
+    pair = _two_conditions(phrase, whole) if links else None
+    shared = _link_shared_head(phrase, pair) if pair else []
+    if shared:
+        return shared
     if links and whole.predicate == "skos:exactMatch":
         return links
     both = _link_both_sides(phrase)
     if both:
         return both
-    if links and (whole.confidence >= 0.85 or len(links) > 1):
+    if links and (whole.confidence >= 0.85 or len(links) > 1) and pair is None:
         return links
     text = _SPRAIN_STRAIN.sub("sprainstrain", clean_phrase(phrase))
     parts = [p for p in _SPLIT.split(text) if p.strip()]
@@ -599,6 +603,38 @@ def _insomnia_due_to(phrase: str, cause: str) -> list[IcdMatch]:
     return [first, *(IcdMatch(phrase, m.code, m.label, "skos:narrowMatch",
                               round(m.confidence * 0.9, 3), f"{m.method}+cause")
                      for m in causes)]
+
+
+_PAIR = re.compile(r"\b([a-z]+)\s+and\s+([a-z]+)\b", re.I)
+
+
+def _two_conditions(phrase: str, whole: IcdMatch) -> re.Match[str] | None:
+    """ "A and B" in the phrase joining two condition words of which the whole phrase's code
+    explains only one ("homicidal and suicidal thoughts" is not just R45.851)."""
+    title = set(analyse(whole.label or "")[0])
+    for m in _PAIR.finditer(phrase):
+        pair = [t for w in m.groups() for t in analyse(w)[0]]
+        if len(pair) == 2 and all(_kind(t) == "condition" for t in pair) and (
+                (pair[0] in title) != (pair[1] in title)):
+            return m
+    return None
+
+
+def _link_shared_head(phrase: str, pair: re.Match[str]) -> list[IcdMatch]:
+    """ "fleeting homicidal and suicidal thoughts": each word of the pair with the words
+    around it ("fleeting homicidal thoughts", "fleeting suicidal thoughts"), each coded; both
+    must code, else nothing."""
+    before, after = phrase[: pair.start()], phrase[pair.end():]
+    out: dict[str, IcdMatch] = {}
+    for word in pair.groups():
+        links = [m for m in link_phrase(f"{before}{word}{after}") if m.code]
+        if not links:
+            return []
+        for m in links:
+            out.setdefault(m.code or "", IcdMatch(phrase, m.code, m.label, "skos:narrowMatch",
+                                                  round(m.confidence * 0.9, 3),
+                                                  f"{m.method}+split"))
+    return list(out.values())
 
 
 def match_diagnosis(phrase: str) -> IcdMatch:
