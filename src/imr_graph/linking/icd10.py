@@ -283,6 +283,15 @@ class IcdIndex:
             return [code]
         kids = [k for k in cm.get_children(code) if not cm.is_extended_subcategory(k)]
         if not kids:
+            if sides == {"bilateral"} and not analyse(cm.get_description(code))[1]:
+                # "bilateral elbow lateral epicondylitis" found M77.10 (unspecified elbow):
+                # both sides are the right and the left sibling, never the unspecified one
+                parent = cm.get_parent(code)
+                sibs = [k for k in cm.get_children(parent) if not cm.is_extended_subcategory(k)]
+                named = {analyse(cm.get_description(k))[1] for k in sibs}
+                if {frozenset({"right"}), frozenset({"left"})} <= named or \
+                        frozenset({"bilateral"}) in named:
+                    return self.billable(parent, sides)
             return [code]
         side_of = {k: analyse(cm.get_description(k))[1] for k in kids}
         if sides == {"bilateral"}:
@@ -302,13 +311,15 @@ class IcdIndex:
         return self.billable(self._plainest(free or kids), sides)
 
     def _plainest(self, codes: list[str]) -> str:
-        def key(code: str) -> tuple[int, bool, bool, int, str]:
+        def key(code: str) -> tuple[int, int, int, bool, int, str]:
             title = self._cm.get_description(code).lower()
             vague = len(re.findall(r"unspecified|unknown", title))
             rank = -vague if vague else 1 if re.search(r"\bother\b", title) else 2
-            # NOS is the uncomplicated case: "without obstruction", "not intractable"
-            plain = bool(re.search(r"\bwithout\b|\bnot intractable\b", title))
-            return rank, not plain, "nondisplaced" in title, len(title), code
+            # NOS is the uncomplicated case: "without obstruction", "not intractable", and
+            # "not intractable, without status migrainosus" before "..., with status ..."
+            plain = len(re.findall(r"\bwithout\b|\bnot intractable\b", title))
+            return (rank, -plain, len(re.findall(r"\bwith\b", title)), "nondisplaced" in title,
+                    len(title), code)
 
         return min(codes, key=key)
 

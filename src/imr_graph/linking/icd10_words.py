@@ -78,6 +78,7 @@ _SYNONYMS: dict[str, str] = {
     "specific": "specified",
     "small": "little",
     "headache": "headache",
+    "infarct": "infarction",
     "thought": "ideation",  # "suicidal thoughts": R45.851 Suicidal ideations
     "generalize": "generalized",  # a dropped "d" is a common slip
 }
