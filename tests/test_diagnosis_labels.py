@@ -53,8 +53,8 @@ def test_coding_on_the_development_letters(dev: Score) -> None:
     f = dev.figures()
     print(f"\ndev: codes exact {f['code_exact']:.1%} category {f['code_category']:.1%} "
           f"wrong exactMatch {dev.wrong_exact}")
-    # issue 20 targets: >= 90 % exact (met on dev: 90.3 %) and >= 97 % at the category
-    # (not met: 96.5 %, see docs/linking.md); the floor below is what is reached
-    assert f["code_exact"] >= 0.90
-    assert f["code_category"] >= 0.96
+    # issue 20 targets: >= 90 % exact and >= 97 % at the category; after the second round
+    # dev reaches 96.5 % and 98.6 % (docs/linking.md), the floor below keeps the targets
+    assert f["code_exact"] >= 0.95
+    assert f["code_category"] >= 0.97
     assert dev.wrong_exact == 0
