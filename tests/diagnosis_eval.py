@@ -1,7 +1,8 @@
 """Scoring diagnosis extraction and ICD-10-CM coding against the hand-labelled letters.
 
 The labels (``tests/fixtures/diagnosis_labels.json``) were written by reading 65 corpus
-letters' case summaries before the extraction or coding code was changed. This module
+letters' case summaries before the extraction or coding code was changed (and 30 more
+before the second round's changes, part ``heldout2``). This module
 parses those letters, pairs each extracted phrase with a labelled one, and computes:
 
 * extraction precision / recall (a phrase pairs with a label when their content words
@@ -11,7 +12,7 @@ parses those letters, pairs each extracted phrase with a labelled one, and compu
 * exactMatch links whose code is none of the conditions' acceptable codes (a wrong
   exactMatch names another body part, side or condition).
 
-Run ``python -m tests.diagnosis_eval [--part dev|heldout|all] [-v]`` for the figures; the
+Run ``python -m tests.diagnosis_eval [--part dev|heldout1|heldout2|all] [-v]`` for the figures; the
 tests in ``test_diagnosis_labels.py`` assert the targets on the development part.
 """
 
@@ -128,7 +129,7 @@ def score_case(case: str, labels: list[dict], phrases: list[str], statuses: dict
 
 
 def evaluate(part: str, corpus: Path) -> Score:
-    """Parse the labelled letters of ``part`` ("dev", "heldout" or "all") and score them."""
+    """Parse the labelled letters of ``part`` ("dev", "heldout1", "heldout2" or "all") and score them."""
     from imr_graph.parsing import parse_file
 
     score = Score()

@@ -35,6 +35,9 @@ def _dx(summary: str) -> list[str]:
         ("The applicant has filed a claim for neck and arm pain reportedly associated with "
          "an industrial injury of May 2, 2016.", ["neck and arm pain"]),
         ("He has a comorbid diagnosis of hypertension.", ["hypertension"]),
+        # what a psychological factor affects belongs to it (F54), however many things
+        ("Diagnoses included depression and psychological factors affecting headaches and "
+         "gastric pain.", ["depression", "psychological factors affecting headaches and gastric pain"]),
         # one phrase per condition: site lists and sides stay with their condition
         ("The diagnoses are right and left shoulder joint sprain and right and left elbow "
          "joint sprain.",

@@ -1,8 +1,9 @@
 """The hand-labelled letters (tests/fixtures/diagnosis_labels.json): extraction and coding.
 
-The targets of issue 20 are asserted on the development part; the held-out part was
-scored once, at the end, and its figures are in docs/linking.md. ``python -m
-tests.diagnosis_eval --part heldout`` prints them again. Skipped without ../shared/corpus.
+The targets of issue 20 are asserted on the development part; the held-out parts
+(heldout1 from the first round, seen since; heldout2 from the second) were each scored
+once, at the end of their round, and their figures are in docs/linking.md. ``python -m
+tests.diagnosis_eval --part heldout2`` prints them again. Skipped without ../shared/corpus.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ def dev() -> Score:
 def test_the_labelled_set() -> None:
     cases = load_labels()
     parts = [c["part"] for c in cases.values()]
-    assert len(cases) >= 60 and parts.count("heldout") >= 15
+    assert len(cases) >= 90 and set(parts) == {"dev", "heldout1", "heldout2"}
+    assert parts.count("heldout1") >= 15 and parts.count("heldout2") >= 25
     for entry in cases.values():
         for d in entry["diagnoses"]:
             assert d["status"] in (None, "possible", "status-post", "history")
@@ -51,8 +53,8 @@ def test_coding_on_the_development_letters(dev: Score) -> None:
     f = dev.figures()
     print(f"\ndev: codes exact {f['code_exact']:.1%} category {f['code_category']:.1%} "
           f"wrong exactMatch {dev.wrong_exact}")
-    # issue 20 targets: >= 90 % exact (met on dev: 90.3 %) and >= 97 % at the category
-    # (not met: 96.5 %, see docs/linking.md); the floor below is what is reached
-    assert f["code_exact"] >= 0.90
-    assert f["code_category"] >= 0.96
+    # issue 20 targets: >= 90 % exact and >= 97 % at the category; after the second round
+    # dev reaches 96.5 % and 98.6 % (docs/linking.md), the floor below keeps the targets
+    assert f["code_exact"] >= 0.95
+    assert f["code_category"] >= 0.97
     assert dev.wrong_exact == 0

@@ -217,6 +217,8 @@ def _split_and(phrase: str) -> list[str]:
             continue
         if re.search(r"[a-z](?:al|ic)$", before):
             continue  # "homicidal and suicidal thoughts": two adjectives of one noun
+        if re.search(r"\baffecting\b", before, re.I):
+            continue  # "psychological factors affecting GI disturbances and headaches": F54
         if re.search(r"(?:sprain|strain)s?$", before, re.I) and re.match(r"(?:strain|sprain)s?\b",
                                                                         after, re.I):
             continue

@@ -35,91 +35,23 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ..resources import data_file
+from .icd10_words import (
+    _CLOSE_ONLY,
+    _GENERIC_SITES,
+    _LOWER,
+    _QUALIFIERS,
+    _REWRITE_RES,
+    _SITES,
+    _SOFT,
+    _SYNONYMS,
+    _UPPER,
+)
+from .spelling import correct_spelling
 from .text import SIDES, expand_abbreviations, tokens
 
 ICD10CM_PREFIX = "ICD10CM"
 ICD10CM_IRI = "http://purl.bioontology.org/ontology/ICD10CM/"
 
-# Multi-word rewrites applied to phrases and ICD titles alike (lower-cased text).
-_REWRITES: tuple[tuple[str, str], ...] = (
-    (r"\b(?:sprain|strain)s?\s*(?:/|\s|and)\s*(?:sprain|strain)s?\b", "strain sprainstrain"),
-    (r"\b(?:post|after|due to|from|secondary to)\s+(?:an?\s+)?(?:motor vehicle accident|fall)\b", ""),
-    (r"\bwith (?:routine|delayed) healing\b", ""),
-    (r"\bdegenerative joint disease\b", "osteoarthritis"),
-    (r"\bnucleus pulposus\b", "disc"),
-    (r"\bdegenerative disc disease\b", "disc degeneration"),
-    (r"\b(?:lower|low)[ -]back\b", "lumbar"),
-    (r"\b(thoracic|lumbar|cervical|lumbosacral)(?: spine)? back\b", r"\1"),
-    (r"\bsciatic pain\b", "sciatica"),
-    (r"\bupper[ -]back\b", "thoracic"),
-    (r"\bmid[ -]back\b", "thoracic"),
-    (r"\bpost[ -]?laminectomy\b", "postlaminectomy"),
-    (r"\bpost[ -]?concussi(?:on|ve|onal)\b", "postconcussional"),
-    (r"\bpost[ -]?traumatic\b", "posttraumatic"),
-    (r"\bupper extremit(?:y|ies)\b", "upper limb"),
-    (r"\blower extremit(?:y|ies)\b", "lower limb"),
-    (r"\bupper limbs?\b", "upperlimb"),
-    (r"\blower limbs?\b", "lowerlimb"),
-    (r"\blower legs?\b", "lowerleg"),
-    (r"\bupper arms?\b", "upperarm"),
-    (r"\bstatus post\b", "statuspost"),
-    (r"\bnot elsewhere classified\b", ""),
-    (r"\bnot specified as\b", "without"),
-    (r"\b(?:initial|subsequent) encounter(?: for [a-z ]+)?\b", ""),
-    (r"\bsequela\b", ""),
-    (r",?\s*current injury\b", ""),
-    (r",?\s*subsequent\s*$", ""),
-)
-_REWRITE_RES = tuple((re.compile(p), r) for p, r in _REWRITES)
-
-_SYNONYMS: dict[str, str] = {
-    "neck": "cervical",
-    "disk": "disc",
-    "herniation": "displacement",
-    "herniated": "displacement",
-    "herniate": "displacement",
-    "protrusion": "displacement",
-    "bulge": "displacement",
-    "bulging": "displacement",
-    "extrusion": "displacement",
-    "degenerative": "degeneration",
-    "radiculitis": "radiculopathy",
-    "tendonitis": "tendinitis",
-    "tendonosis": "tendinosis",
-    "arthrosis": "osteoarthritis",
-    "paresthesia": "paresthesia",
-    "paraesthesia": "paresthesia",
-    "ankles": "ankle",
-    "knees": "knee",
-    "feet": "foot",
-    "heel": "foot",
-    "tear": "tear",
-    "torn": "tear",
-    "bilaterally": "bilateral",
-    "both": "bilateral",
-    "lumbosacral": "lumbosacral",
-    "extremity": "limb",
-    "specific": "specified",
-    "small": "little",
-    "headache": "headache",
-}
-# Phrase words that, when the code does not express them, make the link a closeMatch at best.
-_CLOSE_ONLY = frozenset({"sprainstrain"})
-
-# Words that carry little meaning in a title or a phrase ("region", "other", ...).
-_SOFT = frozenset(
-    ["a", "an", "and", "or", "of", "the", "in", "at", "to", "on", "for", "with", "due", "type", "other", "unspecified", "region", "site", "part", "level", "specified", "nec", "elsewhere", "classified", "not", "spine", "ligament", "muscle", "fascia", "tendon", "intervertebral", "nucleus", "pulposus", "s", "disease", "condition", "closed", "joint"]
-)
-# Qualifiers a phrase may add that a code need not express.
-_QUALIFIERS = frozenset(
-    ["mild", "moderate", "severe", "possible", "probable", "symptomatic", "industrial", "work", "related", "persistent", "residual", "multilevel", "history", "statuspost", "complaint", "diagnosis", "chronic", "acute", "significant", "minimal", "likely", "suspected", "sprainstrain", "radicular"]
-)
-_SITES = frozenset(
-    ["cervical", "thoracic", "lumbar", "lumbosacral", "sacral", "sacroiliac", "sacrococcygeal", "occipito", "atlanto", "coccyx", "shoulder", "elbow", "wrist", "hand", "finger", "thumb", "hip", "knee", "ankle", "foot", "toe", "leg", "arm", "forearm", "thigh", "head", "face", "scalp", "chest", "abdomen", "back", "upperlimb", "lowerlimb", "upperarm", "lowerleg", "girdle", "limb", "pelvis", "pelvic", "buttock", "groin", "heel", "trunk", "thorax", "wall", "abdominal", "eye", "ear", "nose", "jaw", "rib", "ribs", "spinal", "vertebra"]
-)
-_GENERIC_SITES = frozenset({"upperlimb", "lowerlimb", "limb"})
-_UPPER = frozenset(["wrist", "hand", "finger", "thumb", "elbow", "forearm", "arm", "shoulder", "upperarm"])
-_LOWER = frozenset(["knee", "ankle", "foot", "toe", "hip", "leg", "thigh", "lowerleg", "heel"])
 
 _NOS = re.compile(r"\bNOS\b")
 _BROKEN = re.compile(r"\b([A-Za-z]{3,})-([a-z]{3,})\b")
@@ -207,6 +139,7 @@ class IcdIndex:
         self.lengths: list[int] = []
         postings: dict[str, list[int]] = defaultdict(list)
         df: Counter[str] = Counter()
+        self.words: Counter[str] = Counter()  # raw title words, for spelling slips
         for code in cm.get_all_codes(with_dots=True):
             if cm.is_chapter_or_block(code) or cm.is_extended_subcategory(code):
                 continue
@@ -214,6 +147,7 @@ class IcdIndex:
             # The title and the tabular list's inclusion terms ("Frozen shoulder" under
             # M75.0, "Lumbago NOS" under M54.50) are all ways to say the code.
             for text in (label, *cm.get_inclusion_term(code)):
+                self.words.update(_LETTERS.findall(text.lower()))
                 toks, sides = analyse(_NOS.sub("", text))
                 tokset = frozenset(toks)
                 i = len(self.codes)
@@ -349,6 +283,15 @@ class IcdIndex:
             return [code]
         kids = [k for k in cm.get_children(code) if not cm.is_extended_subcategory(k)]
         if not kids:
+            if sides == {"bilateral"} and not analyse(cm.get_description(code))[1]:
+                # "bilateral elbow lateral epicondylitis" found M77.10 (unspecified elbow):
+                # both sides are the right and the left sibling, never the unspecified one
+                parent = cm.get_parent(code)
+                sibs = [k for k in cm.get_children(parent) if not cm.is_extended_subcategory(k)]
+                named = {analyse(cm.get_description(k))[1] for k in sibs}
+                if {frozenset({"right"}), frozenset({"left"})} <= named or \
+                        frozenset({"bilateral"}) in named:
+                    return self.billable(parent, sides)
             return [code]
         side_of = {k: analyse(cm.get_description(k))[1] for k in kids}
         if sides == {"bilateral"}:
@@ -368,13 +311,15 @@ class IcdIndex:
         return self.billable(self._plainest(free or kids), sides)
 
     def _plainest(self, codes: list[str]) -> str:
-        def key(code: str) -> tuple[int, bool, bool, int, str]:
+        def key(code: str) -> tuple[int, int, int, bool, int, str]:
             title = self._cm.get_description(code).lower()
             vague = len(re.findall(r"unspecified|unknown", title))
             rank = -vague if vague else 1 if re.search(r"\bother\b", title) else 2
-            # NOS is the uncomplicated case: "without obstruction", "not intractable"
-            plain = bool(re.search(r"\bwithout\b|\bnot intractable\b", title))
-            return rank, not plain, "nondisplaced" in title, len(title), code
+            # NOS is the uncomplicated case: "without obstruction", "not intractable", and
+            # "not intractable, without status migrainosus" before "..., with status ..."
+            plain = len(re.findall(r"\bwithout\b|\bnot intractable\b", title))
+            return (rank, -plain, len(re.findall(r"\bwith\b", title)), "nondisplaced" in title,
+                    len(title), code)
 
         return min(codes, key=key)
 
@@ -412,6 +357,14 @@ class IcdIndex:
         if joined in self.postings and not any(h in self.postings for h in halves):
             return m.group(1) + m.group(2)
         return m.group(0)
+
+    def correct_spelling(self, text: str) -> str:
+        """ "stain of neck muscle" -> "strain of neck muscle": a word of five letters or more
+        that no ICD-10-CM title, synonym or abbreviation knows is replaced by the commonest
+        title word one edit away (a letter dropped, added, changed or two swapped); a word
+        with no such neighbour is left as it is."""
+        return correct_spelling(text, self.words, _known_words())
+
 
     def excludes_any(self, code: str, others: list[str]) -> bool:
         """Whether an Excludes1 note of ``code`` or its category names one of ``others``."""
@@ -496,6 +449,20 @@ def _side_factor(phrase: frozenset[str], title: frozenset[str]) -> float:
     return 1.0 if phrase == title else 0.0
 
 
+_LETTERS = re.compile(r"[a-z]+")
+
+
+@lru_cache(maxsize=1)
+def _known_words() -> frozenset[str]:
+    """Words the matcher understands beyond the code set's titles."""
+    from .text import abbreviations
+
+    known = set(_SYNONYMS) | _SITES | _QUALIFIERS | _SOFT | set(abbreviations())
+    for phrase in aliases():
+        known |= phrase
+    return frozenset(known)
+
+
 @lru_cache(maxsize=1)
 def index() -> IcdIndex:
     """The ICD-10-CM index (built once per process, about two seconds)."""
@@ -563,6 +530,9 @@ def match_diagnoses(phrase: str) -> list[IcdMatch]:
     part of what the phrase says, so it is linked with ``skos:narrowMatch``. An empty list
     means the matcher is unsure.
     """
+    insomnia = _INSOMNIA_DUE.match(clean_phrase(phrase))
+    if insomnia:
+        return _insomnia_due_to(phrase, insomnia.group(1))
     if _BOTH_SPRAIN_STRAIN.search(phrase):  # "strains and sprains": two conditions, both coded
         out: dict[str, IcdMatch] = {}
         for word in ("sprain", "strain"):
@@ -573,12 +543,16 @@ def match_diagnoses(phrase: str) -> list[IcdMatch]:
         return list(out.values())
     links = link_phrase(phrase)
     whole = links[0] if links else IcdMatch(phrase, None, None, None, 0.0, "unsure")
+    pair = _two_conditions(phrase, whole) if links else None
+    shared = _link_shared_head(phrase, pair) if pair else []
+    if shared:
+        return shared
     if links and whole.predicate == "skos:exactMatch":
         return links
     both = _link_both_sides(phrase)
     if both:
         return both
-    if links and (whole.confidence >= 0.85 or len(links) > 1):
+    if links and (whole.confidence >= 0.85 or len(links) > 1) and pair is None:
         return links
     text = _SPRAIN_STRAIN.sub("sprainstrain", clean_phrase(phrase))
     parts = [p for p in _SPLIT.split(text) if p.strip()]
@@ -619,6 +593,61 @@ def match_diagnoses(phrase: str) -> list[IcdMatch]:
             if not any(o != c and o.replace(".", "").startswith(c.replace(".", "")) for o in codes)]
 
 
+_INSOMNIA_DUE = re.compile(
+    r"^(?:[a-z ]*\s)?insomnia\s+(?:related\s+to|due\s+to|secondary\s+to|caused\s+by|"
+    r"associated\s+with|from)\s+(.+)$", re.I)
+_AFFECTING = re.compile(r"^.*?\baffecting\b", re.I)
+
+
+def _insomnia_due_to(phrase: str, cause: str) -> list[IcdMatch]:
+    """ "insomnia related to generalized anxiety disorder": ICD-10-CM codes insomnia by its
+    cause, F51.05 (insomnia due to other mental disorder) for a mental disorder, G47.01
+    (insomnia due to medical condition) otherwise, and the cause beside it ("code also")."""
+    causes = [m for m in match_diagnoses(cause) if m.code]
+    if not causes:
+        return []
+    mental = all(m.code.startswith("F") for m in causes if m.code)
+    code = "F51.05" if mental else "G47.01"
+    conf = round(min(m.confidence for m in causes) * 0.95, 3)
+    first = IcdMatch(phrase, code, index().label(code), "skos:narrowMatch", conf,
+                     "insomnia-due-to")
+    return [first, *(IcdMatch(phrase, m.code, m.label, "skos:narrowMatch",
+                              round(m.confidence * 0.9, 3), f"{m.method}+cause")
+                     for m in causes)]
+
+
+_PAIR = re.compile(r"\b([a-z]+)\s+and\s+([a-z]+)\b", re.I)
+
+
+def _two_conditions(phrase: str, whole: IcdMatch) -> re.Match[str] | None:
+    """ "A and B" in the phrase joining two condition words of which the whole phrase's code
+    explains only one ("homicidal and suicidal thoughts" is not just R45.851)."""
+    title = set(analyse(whole.label or "")[0])
+    for m in _PAIR.finditer(phrase):
+        pair = [t for w in m.groups() for t in analyse(w)[0]]
+        if len(pair) == 2 and all(_kind(t) == "condition" for t in pair) and (
+                (pair[0] in title) != (pair[1] in title)):
+            return m
+    return None
+
+
+def _link_shared_head(phrase: str, pair: re.Match[str]) -> list[IcdMatch]:
+    """ "fleeting homicidal and suicidal thoughts": each word of the pair with the words
+    around it ("fleeting homicidal thoughts", "fleeting suicidal thoughts"), each coded; both
+    must code, else nothing."""
+    before, after = phrase[: pair.start()], phrase[pair.end():]
+    out: dict[str, IcdMatch] = {}
+    for word in pair.groups():
+        links = [m for m in link_phrase(f"{before}{word}{after}") if m.code]
+        if not links:
+            return []
+        for m in links:
+            out.setdefault(m.code or "", IcdMatch(phrase, m.code, m.label, "skos:narrowMatch",
+                                                  round(m.confidence * 0.9, 3),
+                                                  f"{m.method}+split"))
+    return list(out.values())
+
+
 def match_diagnosis(phrase: str) -> IcdMatch:
     """Link one diagnosis phrase to ICD-10-CM, or say it is unsure (``code`` None).
 
@@ -636,13 +665,16 @@ def link_phrase(phrase: str) -> list[IcdMatch]:
     if not text:
         return []
     idx = index()
-    text = _BROKEN.sub(lambda m: idx.join_broken(m), text)
+    text = idx.correct_spelling(_BROKEN.sub(lambda m: idx.join_broken(m), text))
     full, sides = _alias_key(text, qualifiers=True)
     alias = aliases().get(full)
     if alias is None:
         alias = aliases().get(_alias_key(text)[0])
         if alias is not None and full & _CLOSE_ONLY and alias.predicate == "skos:exactMatch":
             alias = _Alias(alias.target, "skos:closeMatch", alias.confidence)  # "sprain/strain"
+    head = _AFFECTING.match(text)
+    if alias is None and head:  # "psychological factors affecting <a condition>": F54
+        alias = aliases().get(_alias_key(head.group(0), qualifiers=True)[0])
     found: tuple[str, str, float, str] | None = None
     if alias is not None:
         if alias.target.startswith("="):
