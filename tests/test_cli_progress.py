@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -67,17 +68,24 @@ def _run(args: list[str], *, tty: bool) -> tuple[int, str, str]:
     master, slave = os.openpty()
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=slave, env=env)
     os.close(slave)
+    chunks: list[bytes] = []
+
+    def drain() -> None:
+        # The terminal is read while the command runs: a full pty buffer would block it.
+        while True:
+            try:
+                data = os.read(master, 65536)
+            except OSError:
+                return
+            if not data:
+                return
+            chunks.append(data)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
     out = proc.stdout.read().decode() if proc.stdout else ""
     proc.wait(timeout=300)
-    chunks = []
-    while True:
-        try:
-            data = os.read(master, 65536)
-        except OSError:
-            break
-        if not data:
-            break
-        chunks.append(data)
+    reader.join(timeout=30)
     os.close(master)
     return proc.returncode, out, b"".join(chunks).decode(errors="replace")
 

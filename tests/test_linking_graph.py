@@ -218,12 +218,17 @@ def handmade_linked(tmp_path_factory: pytest.TempPathFactory):
         yield gs, gs.replace_case, old
 
 
-def _canned(gs: GraphStore, name: str, **params: str) -> list[tuple[str, ...]]:
+def _canned_rows(gs: GraphStore, name: str, **params: str) -> list[dict[str, str]]:
+    """The rows of a canned query by column name ("" for unbound)."""
     from imr_graph.queries import resolve_query, run_query
 
     result = run_query(gs, resolve_query(name), params)
     names = [v.value for v in result.variables]
-    return [tuple(s[n].value if s[n] is not None else "" for n in names) for s in result]
+    return [{n: s[n].value if s[n] is not None else "" for n in names} for s in result]
+
+
+def _canned(gs: GraphStore, name: str, **params: str) -> list[tuple[str, ...]]:
+    return [tuple(row.values()) for row in _canned_rows(gs, name, **params)]
 
 
 def test_overturn_rate_by_icd10_chapter(handmade_linked) -> None:
@@ -247,13 +252,14 @@ def test_similar_cases_share_icd10_categories_once_linked(handmade_linked) -> No
     # C (neck pain, M54.2) shares no service and no diagnosis node with the earlier A and B;
     # linked, their lumbar radiculopathy (M54.1x) is in the same category M54: a match on
     # diagnoses only, so no items are counted.
-    got = [(r[0], r[2], r[4], r[5], r[6], r[7]) for r in
-           _canned(gs, "similar-cases", case="CM17-0000003")]
+    cols = ("other", "score", "items", "upheld", "overturned", "shared_diagnoses")
+    got = [tuple(r[c] for c in cols) for r in
+           _canned_rows(gs, "similar-cases", case="CM17-0000003")]
     assert got == [("CM16-0000002", "1", "0", "0", "0", "M54 Dorsalgia"),
                    ("CM16-0000001", "1", "0", "0", "0", "M54 Dorsalgia")]
     # B against A: each of B's diagnoses counts once (node and category alike).
-    (row,) = _canned(gs, "similar-cases", case="CM16-0000002")
-    assert (row[0], row[2], row[4], row[5], row[6]) == ("CM16-0000001", "5", "2", "1", "1")
+    (row,) = _canned_rows(gs, "similar-cases", case="CM16-0000002")
+    assert tuple(row[c] for c in cols[:5]) == ("CM16-0000001", "5", "2", "1", "1")
 
 
 def test_cases_citing_replaced_edition(handmade_linked) -> None:

@@ -378,13 +378,13 @@ def test_graph_narrows_to_one_case(examples: GraphStore) -> None:
 def test_formats(examples: GraphStore) -> None:
     q = resolve_query("most-disputed-services")
     table = format_result(run_query(examples, q), "table").decode()
-    assert table.splitlines()[0].split() == ["service", "items", "cases", "upheld", "overturned",
-                                             "rate", "ci_low", "ci_high"]
+    assert table.splitlines()[0].split() == ["service", "concept", "items", "cases", "upheld",
+                                             "overturned", "rate", "ci_low", "ci_high"]
     assert table.rstrip().endswith("(2 rows)")
     data = json.loads(format_result(run_query(examples, q), "json"))
     assert len(data["results"]["bindings"]) == 2
     csv = format_result(run_query(examples, q), "csv").decode().splitlines()
-    assert csv[0] == "service,items,cases,upheld,overturned,rate,ci_low,ci_high"
+    assert csv[0] == "service,concept,items,cases,upheld,overturned,rate,ci_low,ci_high"
     assert len(csv) == 3
     assert b"<sparql" in format_result(run_query(examples, q), "xml")
     assert format_result(run_query(examples, q), "tsv").startswith(b"?service\t")

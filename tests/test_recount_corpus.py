@@ -21,7 +21,6 @@ import pytest
 
 from imr_graph.dmhc_ingest import ingest_dmhc
 from imr_graph.ingest import ingest
-from imr_graph.mapping import slug
 from imr_graph.parsing import parse_file
 from imr_graph.queries import canned_queries, run_query
 from imr_graph.rates import wilson
@@ -189,17 +188,18 @@ def test_services_and_partials(corpus: Any) -> None:
     partial = []
     for r in records:
         for i in r.items:
-            svc[slug(i.request)][0] += 1  # a service is one IRI per slug of the request
-            svc[slug(i.request)][1] += i.outcome == "Overturned"
+            concept = i.service.concept if i.service else None  # one node per concept
+            svc[concept][0] += 1
+            svc[concept][1] += i.outcome == "Overturned"
             if i.original_request is not None or i.authorized is not None:
                 partial.append((r.case_key, i.outcome))
     got = run(gs, "overturn-rate-by-service")
-    assert {slug(r["service"]): (r["items"], r["overturned"]) for r in got} == {
+    assert {r["concept"]: (r["items"], r["overturned"]) for r in got} == {
         k: tuple(v) for k, v in svc.items()}
     check_rates(got)
     top = run(gs, "most-disputed-services")
     for r in top:
-        assert (r["items"], r["overturned"]) == tuple(svc[slug(r["service"])])
+        assert (r["items"], r["overturned"]) == tuple(svc[r["concept"]])
     assert [r["items"] for r in top] == sorted((v[0] for v in svc.values()), reverse=True)[:20]
     got = run(gs, "partial-authorizations")
     assert Counter((r["case"], r["outcome"]) for r in got) == Counter(partial)
