@@ -60,6 +60,37 @@ def fail(exc: BaseException, code: int | None = None) -> NoReturn:
     raise typer.Exit(code)
 
 
+class RawStdout:
+    """Standard output for results written as they come: each write goes straight to file
+    descriptor 1 (``os.write``), so a thread left writing after ``--timeout`` holds no lock
+    of ``sys.stdout`` when the process exits. Under a test runner (no real descriptor) it
+    writes to ``sys.stdout.buffer``."""
+
+    def __init__(self) -> None:
+        import sys
+
+        sys.stdout.flush()
+        try:
+            self.fd: int | None = sys.stdout.fileno()
+        except (AttributeError, OSError, ValueError):
+            self.fd = None
+        self.buffer = sys.stdout.buffer
+
+    def write(self, data: bytes) -> int:
+        import os
+
+        if self.fd is None:
+            return self.buffer.write(data)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self.fd, view):]
+        return len(data)
+
+    def flush(self) -> None:
+        if self.fd is None:
+            self.buffer.flush()
+
+
 def warn(message: str) -> None:
     """Print one line on stderr."""
     typer.echo(f"imr-graph: {message}", err=True)

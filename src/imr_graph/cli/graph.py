@@ -239,33 +239,36 @@ def query(
     from ..queries import (
         DEFAULT_TABLE_LIMIT,
         call_with_timeout,
-        format_result,
         limit_rows,
         parse_header,
         parse_param_args,
         resolve_query,
         run_query,
+        write_result,
     )
+    from . import RawStdout
 
     if limit is None:
         limit = DEFAULT_TABLE_LIMIT if fmt is QueryFormat.table else 0
 
-    def work() -> tuple[bytes, bool]:
+    def work() -> bool:
         with _open(store, base, endpoint, update_endpoint, gsp_endpoint, read_only=True) as gs:
             result = run_query(gs, q, params, graph=graph, allow_service=allow_service)
-            result, cut = limit_rows(result, limit)
+            result, cut = limit_rows(result, limit, q.name)
             hidden = {p.name for p in q.params} | set(params)
-            return format_result(result, fmt.value, base=gs.base, hide=hidden), cut
+            # rows are written as they come (a table holds at most TABLE_ROW_CAP)
+            write_result(result, RawStdout(), fmt.value, base=gs.base, hide=hidden,
+                         name=q.name)
+            return cut
 
     try:
         q = parse_header(sys.stdin.read(), "<stdin>") if query_spec == "-" else resolve_query(
             query_spec
         )
         params = parse_param_args(param or [])
-        data, truncated = call_with_timeout(work, timeout, q.name)
+        truncated = call_with_timeout(work, timeout, q.name)
     except ImrGraphError as exc:
         fail(exc)
-    typer.echo(data, nl=False)
     if truncated:
         note = f"truncated at {limit} rows; --limit N shows more, --limit 0 all"
         if fmt is QueryFormat.table:
