@@ -50,6 +50,7 @@ from .mapping import PREFIXES, XSD, resolve_base
 from .resources import queries_dir
 from .sparqlguard import network_operations, tokens
 from .store import GraphStore, QueryResult
+from .textutil import visible
 
 Term = NamedNode | Literal | BlankNode
 T = TypeVar("T")
@@ -581,7 +582,7 @@ def term_text(term: Term | None, base: str | None = None, width: int | None = No
         text = _shorten(term.value, base or resolve_base(None))
     else:
         text = str(term)
-    text = " ".join(text.split())
+    text = visible(" ".join(text.split()))  # letters are untrusted: no escape sequences
     if width is not None and len(text) > width:
         text = text[: width - 1] + "…"
     return text

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from ..errors import ImrGraphError
-from . import app, fail
+from . import app, fail, say
 from .graph import BaseOpt, EndpointOpt, StoreOpt
 
 
@@ -73,6 +73,10 @@ def export_cmd(
                      "folding their quotes into node attributes."),
     ] = False,
     title: Annotated[str | None, typer.Option("--title", help="Title of the html page.")] = None,
+    timeout: Annotated[
+        float, typer.Option("--timeout", help="Stop after this many seconds of querying "
+                            "(exit 2); 0 = no limit.")
+    ] = 300.0,
     store: StoreOpt = None,
     base: BaseOpt = None,
     endpoint: EndpointOpt = None,
@@ -84,16 +88,20 @@ def export_cmd(
     """
     try:
         from ..export import FORMATS, Selection, check_size, render, select
-        from ..queries import parse_param_args
+        from ..queries import call_with_timeout, parse_param_args
         from ..remote import open_backend
 
         selection = Selection(
             case=case, service=service, section=section, query=query,
             params=parse_param_args(param or []), hops=hops,
         )
-        with open_backend(store, endpoint, read_only=True, base=base) as gs:
-            graph = select(gs, selection, fold_spans=not keep_spans)
         what = selection.describe()
+
+        def work():  # type: ignore[no-untyped-def]
+            with open_backend(store, endpoint, read_only=True, base=base) as gs:
+                return select(gs, selection, fold_spans=not keep_spans)
+
+        graph = call_with_timeout(work, timeout, f"export of {what}")
         limit = FORMATS[fmt.value] if max_nodes is None else max_nodes
         check_size(graph, limit, fmt.value, what)
         text = render(graph, fmt.value, title=title or f"imr-graph: {what}")
@@ -101,14 +109,12 @@ def export_cmd(
             sys.stdout.write(text)
             sys.stdout.flush()
         else:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_text(text, encoding="utf-8")
+            from ..outputs import write_file
+
+            write_file(out, text)
         where = out if out is not None else "stdout"
-        typer.echo(
-            f"exported {what}: {graph.number_of_nodes()} nodes, {graph.number_of_edges()} "
-            f"edges as {fmt.value} -> {where}",
-            err=True,
-        )
+        say(f"exported {what}: {graph.number_of_nodes()} nodes, {graph.number_of_edges()} "
+            f"edges as {fmt.value} -> {where}", err=True)
     except (ImrGraphError, OSError) as exc:
         fail(exc)
 
@@ -130,6 +136,6 @@ def report_cmd(
 
         with open_backend(store, endpoint, read_only=True, base=base) as gs:
             path = write_report(gs, out, title=title)
-        typer.echo(f"report -> {path}")
+        say(f"report -> {path}")
     except (ImrGraphError, OSError) as exc:
         fail(exc)

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from ..errors import ImrGraphError
-from . import _state, app, fail, warn
+from . import _state, app, fail, say, warn, write_failures
 
 StoreOpt = Annotated[
     Path | None,
@@ -166,7 +166,7 @@ def ingest(
                 items += result.items
                 triples += result.triples
                 if verbose:
-                    typer.echo(f"{result.path}: case {result.case_key}, {result.items} items, "
+                    say(f"{result.path}: case {result.case_key}, {result.items} items, "
                                f"{result.triples} triples")
             if link:
                 from ..linking import relink
@@ -178,12 +178,11 @@ def ingest(
         fail(exc)
     if pstats.skipped:
         warn(f"skipped {pstats.skipped} letters already in the store (--resume)")
-    if errors is not None:
-        errors.parent.mkdir(parents=True, exist_ok=True)
-        with errors.open("w", encoding="utf-8") as fh:
-            for f in failures:
-                fh.write(json.dumps(f) + "\n")
-    typer.echo(
+    try:
+        write_failures(errors, failures)
+    except ImrGraphError as exc:
+        fail(exc)
+    say(
         f"letters: {letters}  items: {items}  triples: {triples}  errors: {len(failures)}  "
         f"(store {where}: {total} cases)"
     )
@@ -348,7 +347,7 @@ def stats(
     if fmt is StatsFormat.json:
         typer.echo(json.dumps({"store": where, **counts}, indent=2))
         return
-    typer.echo(f"store: {where}")
+    say(f"store: {where}")
     width = max(len(k) for k in counts)
     for key, value in counts.items():
         typer.echo(f"{key.replace('_', ' ').ljust(width)}  {value:>9}")
@@ -376,8 +375,10 @@ def dump(
         with _open(store, base, endpoint, update_endpoint, gsp_endpoint, read_only=True) as gs:
             g = gs.resolve_graph(graph) if graph else None
             if out is not None:
-                out.parent.mkdir(parents=True, exist_ok=True)
-                gs.dump(fmt.value, out, graph=g)
+                from ..outputs import atomic_output
+
+                with atomic_output(out) as fh:
+                    gs.dump(fmt.value, fh, graph=g)
                 data = None
             else:
                 data = gs.dump(fmt.value, graph=g)
@@ -405,7 +406,7 @@ def drop(
             removed = gs.drop_case(case)
     except ImrGraphError as exc:
         fail(exc)
-    typer.echo(f"dropped {graph.value} ({removed} triples)")
+    say(f"dropped {graph.value} ({removed} triples)")
 
 
 @app.command()
@@ -429,7 +430,7 @@ def validate(
     except ImrGraphError as exc:
         fail(exc)
     for v in report.violations:
-        typer.echo(v.line())
+        say(v.line())
     typer.echo(f"cases: {report.cases}  conforming: {report.cases - report.failing_cases}  "
                f"violations: {len(report.violations)}")
     if report.violations:

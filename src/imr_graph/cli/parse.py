@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from ..errors import ImrGraphError
-from . import _state, app, warn
+from . import _state, app, fail, warn, write_failures
 
 
 class ParseFormat(StrEnum):
@@ -63,11 +63,10 @@ def parse(
             records.append(record)
     if fmt is ParseFormat.json and not text:
         typer.echo(json.dumps(records, indent=2, ensure_ascii=False))
-    if errors is not None:
-        errors.parent.mkdir(parents=True, exist_ok=True)
-        with errors.open("w", encoding="utf-8") as fh:
-            for f in failures:
-                fh.write(json.dumps(f) + "\n")
+    try:
+        write_failures(errors, failures)
+    except ImrGraphError as exc:
+        fail(exc)
     if failures:
         raise typer.Exit(1)
 

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from ..errors import ImrGraphError
-from . import app, fail, warn
+from . import app, fail, say, warn
 
 
 @app.command()
@@ -58,7 +58,7 @@ def serve(
     except ImrGraphError as exc:
         fail(exc)
     mode = "read-write" if read_write else "read-only"
-    typer.echo(f"serving {server.store} ({mode}) at {server.url}/  "
+    say(f"serving {server.store} ({mode}) at {server.url}/  "
                f"(SPARQL: {server.url}/query; Ctrl-C stops)")
     def on_term(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
