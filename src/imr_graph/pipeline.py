@@ -4,9 +4,10 @@
 record -> quads -> case graph, one :class:`~imr_graph.ingest.IngestResult` per file, a failed
 file reported and skipped), but:
 
-* reading, parsing and mapping run in worker processes (``jobs``, default one per core,
-  ``concurrent.futures.ProcessPoolExecutor``); files go out in chunks and a bounded number
-  of chunks is in flight;
+* reading, parsing and mapping run in worker processes (``jobs``, default one per core;
+  :class:`~imr_graph.workers.WorkerPool`, which bounds each letter's memory and time, turns
+  a worker's death into that letter's error and ends the workers with their parent); files
+  go out in chunks and a bounded number of chunks is in flight;
 * memory does not grow with the corpus: the directories are walked lazily (twice: once to
   count for the progress bar), nothing is kept per letter or per stored case, and memory
   freed after each batch is given back to the system (:func:`release_freed_memory`);
@@ -29,12 +30,9 @@ import functools
 import os
 import sys
 import time
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import islice
 from pathlib import Path
 from typing import IO
 
@@ -43,16 +41,13 @@ from .errors import ImrGraphError, InputError, StoreError
 from .ingest import IngestResult, letter_files
 from .mapping import Extra
 from .store import GraphStore
+from .workers import WorkerPool
 
 CHUNK = 16
 """Files per task sent to a worker (amortises inter-process overhead)."""
 
 BATCH = 256
 """New cases written per atomic bulk load."""
-
-SERIAL_BELOW = 8
-"""Fewer files than this are processed in this process (a pool would only add start-up)."""
-
 
 def default_jobs() -> int:
     """One worker per usable core."""
@@ -63,13 +58,12 @@ def default_jobs() -> int:
 
 
 def use_pipeline(store: object, jobs: int | None, resume: bool, extra: Extra | None) -> bool:
-    """True when :func:`ingest_parallel` should run: a local store, and more than one job or
-    ``resume``, and an ``extra`` hook that can be sent to worker processes."""
+    """True when :func:`ingest_parallel` should run: a local store and an ``extra`` hook
+    that can be sent to worker processes (with one job too: letters are read in a worker,
+    under its limits, either way)."""
     import pickle
 
     if not isinstance(store, GraphStore):
-        return False
-    if not resume and (jobs or default_jobs()) <= 1:
         return False
     try:
         pickle.dumps(extra)
@@ -172,15 +166,9 @@ def _process_one(path: str) -> _Done:
     return done
 
 
-def _process_chunk(paths: list[str]) -> list[_Done]:
-    return [_process_one(p) for p in paths]
-
-
-def _chunks(items: Iterable[str], size: int) -> Iterator[list[str]]:
-    """``items`` in lists of ``size`` (the last one shorter)."""
-    it = iter(items)
-    while part := list(islice(it, size)):
-        yield part
+def _died(path: str, reason: str) -> _Done:
+    """The answer for a letter whose worker died reading it (see :mod:`imr_graph.workers`)."""
+    return _Done(path=path, error=("InputError", reason, path))
 
 
 def _error_of(done: _Done) -> ImrGraphError:
@@ -467,36 +455,15 @@ def ingest_parallel(
             if bar:
                 bar.update(ok=False)
             yield IngestResult(path=e.path or "", error=e)
-        if jobs <= 1 or stats.files < SERIAL_BELOW:
-            _init_worker(store.base, ingest_time, extra)
-            try:
-                for path in files():
-                    yield from handle(_process_one(path))
-            finally:
-                _init_worker("", None, None)
-        else:
-            chunk = max(1, min(chunk, stats.files // (8 * jobs)))
-            # Enough chunks in flight that the workers keep going while a batch is written
-            # (a bulk load of 256 cases takes about as long as parsing 350 letters here).
-            ahead = max(4 * jobs, 2 * batch // chunk + 1)
-            with ProcessPoolExecutor(
-                max_workers=jobs,
-                initializer=_init_worker,
-                initargs=(store.base, ingest_time, extra),
-            ) as pool:
-                inflight: deque[Future[list[_Done]]] = deque()
-                try:
-                    for part in _chunks(files(), chunk):
-                        inflight.append(pool.submit(_process_chunk, part))
-                        while len(inflight) >= ahead:
-                            for done in inflight.popleft().result():
-                                yield from handle(done)
-                    while inflight:
-                        for done in inflight.popleft().result():
-                            yield from handle(done)
-                finally:
-                    for f in inflight:
-                        f.cancel()
+        jobs = max(1, min(jobs, stats.files))
+        chunk = max(1, min(chunk, stats.files // (8 * jobs)))
+        # Enough chunks in flight that the workers keep going while a batch is written
+        # (a bulk load of 256 cases takes about as long as parsing 350 letters here).
+        ahead = max(4 * jobs, 2 * batch // chunk + 1)
+        with WorkerPool(jobs, _process_one, _died, initializer=_init_worker,
+                        initargs=(store.base, ingest_time, extra)) as pool:
+            for done in pool.map(files(), chunk=chunk, ahead=ahead):
+                yield from handle(done)
         writer.flush()
         yield from held
         held.clear()

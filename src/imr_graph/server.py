@@ -18,7 +18,6 @@ such a store read-only "undefined behaviour", and read-write would fail on the l
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import os
 import shutil
@@ -33,6 +32,7 @@ from types import TracebackType
 
 from .errors import StoreError, StoreInUseError, UsageError
 from .httpguard import GuardServer
+from .workers import die_with_parent
 
 DEFAULT_BIND = "127.0.0.1:7878"
 
@@ -108,13 +108,10 @@ def serve_command(store: Path, bind: str = DEFAULT_BIND, *, read_write: bool = F
 
 
 def _die_with_parent() -> None:
-    """In the child: ask Linux to kill the server when its parent dies (no orphans)."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-        import signal
+    """In the child: the server gets SIGTERM when its parent dies (no orphans)."""
+    import signal
 
-        with contextlib.suppress(OSError):
-            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    die_with_parent(sig=signal.SIGTERM)
 
 
 class OxigraphServer:
