@@ -190,3 +190,21 @@ def test_workers_end_when_the_parent_is_killed(tmp_path: Path) -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait(timeout=30)
+
+
+def test_text_and_pages_are_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from imr_graph import reading
+    from imr_graph.errors import InputError, PdfError
+
+    long_text = tmp_path / "long.txt"
+    long_text.write_text("IMR letter text " * 200_000)  # 3.2 million characters
+    with pytest.raises(InputError, match="more than 2,000,000 characters"):
+        reading.read_document(long_text)
+    monkeypatch.setattr(reading, "MAX_TEXT_CHARS", 1000)
+    bomb = tmp_path / "small-bomb.pdf"
+    bomb.write_bytes(pdf_bomb(1))  # 1 MB of "(A) Tj": a page of far more than 1000 characters
+    with pytest.raises(PdfError, match="more than 1,000 characters"):
+        reading.read_document(bomb)
+    monkeypatch.setattr(reading, "MAX_PAGES", 0)
+    with pytest.raises(PdfError, match="1 pages, more than the 0"):
+        reading.read_document(bomb)
