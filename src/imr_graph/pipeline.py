@@ -19,7 +19,11 @@ file reported and skipped), but:
   transaction), as in the serial path;
 * ``resume=True`` skips files whose sha256 is already recorded in the store
   (:func:`stored_sha256`: one index lookup per file), so an interrupted ingest continues
-  where it stopped;
+  where it stopped; without it, a letter stored already with the same bytes by the same
+  parser version (:func:`unchanged`) is passed over too (``stats.unchanged``: writing it
+  again would change its ingest time only), unless ``extra`` adds to what is stored; a
+  changed letter of a stored case is written as the difference to the stored graph
+  (:meth:`~imr_graph.store.GraphStore.replace_graph`);
 * :class:`Progress` prints a progress line with rate and ETA on a terminal, plain log
   lines otherwise.
 """
@@ -89,6 +93,34 @@ def stored_sha256(store: GraphStore, path: str | Path) -> str | None:
         return None
     found = store.store.quads_for_pattern(None, imr("sha256"), Literal(sha), None)
     return sha if next(found, None) is not None else None
+
+
+def unchanged(store: GraphStore, path: str | Path) -> bool:
+    """True when the letter at ``path`` is stored already with these very bytes, under this
+    store's base, by this parser version and this mapping version: storing it again would
+    change nothing but its ingest time, so ingest passes over it (a few index lookups, as
+    ``--resume`` does)."""
+    import hashlib
+
+    from pyoxigraph import Literal
+
+    from .mapping import MAPPING_VERSION, imr, source_iri
+    from .records import PARSER_VERSION
+
+    wanted = {imr("parserVersion"): PARSER_VERSION, imr("mappingVersion"): MAPPING_VERSION}
+
+    try:
+        with open(path, "rb") as fh:
+            sha = hashlib.file_digest(fh, "sha256").hexdigest()
+    except OSError:
+        return False
+    for q in store.store.quads_for_pattern(source_iri(sha, store.base), imr("sha256"),
+                                           Literal(sha), None):
+        if all(any(v.object.value == value for v in
+                   store.store.quads_for_pattern(None, p, None, q.graph_name))
+               for p, value in wanted.items()):
+            return True
+    return False
 
 
 # ------------------------------------------------------------------------------------------
@@ -256,6 +288,8 @@ class PipelineStats:
 
     files: int = 0
     skipped: int = 0
+    unchanged: int = 0
+    """Letters passed over because the store has them already, same bytes and parser."""
     write_seconds: float = 0.0
     """Time spent writing to the store (the load path, without parsing)."""
 
@@ -326,10 +360,15 @@ class _Writer:
             self.flush()
             t0 = time.perf_counter()
             try:
-                # the serial path: drop + insert in one transaction, older letters refused
+                # the serial path: one transaction (the difference to the stored graph),
+                # older letters refused
                 self.store.replace_graph(
-                    graph, parse(done.nquads + done.shared, format=RdfFormat.N_QUADS),
+                    graph, parse(done.nquads + self._new_shared(done.shared),
+                                 format=RdfFormat.N_QUADS),
                     newer_only=True)
+            except BaseException:
+                self.shared_written.clear()  # its shared lines may not have been written
+                raise
             finally:
                 self.stats.write_seconds += time.perf_counter() - t0
             return self.store.take_conflicts() or None
@@ -412,6 +451,11 @@ def ingest_parallel(
                 continue
             if resume and stored_sha256(store, e) is not None:
                 stats.skipped += 1
+                if bar:
+                    bar.update(skipped=True)
+                continue
+            if extra is None and unchanged(store, e):
+                stats.unchanged += 1
                 if bar:
                     bar.update(skipped=True)
                 continue

@@ -178,13 +178,14 @@ def ingest(
         fail(exc)
     if pstats.skipped:
         warn(f"skipped {pstats.skipped} letters already in the store (--resume)")
+    done_before = f"  unchanged: {pstats.unchanged}" if pstats.unchanged else ""
     try:
         write_failures(errors, failures)
     except ImrGraphError as exc:
         fail(exc)
     say(
         f"letters: {letters}  items: {items}  triples: {triples}  errors: {len(failures)}  "
-        f"(store {where}: {total} cases)"
+        f"(store {where}: {total} cases){done_before}"
     )
     if failures:
         raise typer.Exit(1)
