@@ -8,6 +8,7 @@ import resource
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -247,3 +248,58 @@ def test_every_error_class_gives_its_exit_code_in_every_command(tmp_path: Path) 
         wrong.append(("does not conform", ["validate"], result.exit_code, result.output[-300:]))
     assert wrong == [], '\n'.join(map(str, wrong))
     assert os.path.exists(store)
+
+
+# -- results streamed, or capped -------------------------------------------------------------
+
+CARTESIAN = "SELECT ?a ?b ?c ?d WHERE { ?a ?p ?x . ?b ?q ?y . ?c ?r ?z . ?d ?t ?w }"
+
+
+def _rss_mib(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux /proc")
+def test_query_rows_are_written_as_they_come(store: Path) -> None:
+    proc = subprocess.Popen([*cli(), "query", CARTESIAN, "--format", "csv", "--limit", "0",
+                             "--timeout", "60", "--store", str(store)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env())
+    received = 0
+    peak = 0.0
+    try:
+        assert proc.stdout is not None
+        start = time.monotonic()
+        while received < 64 * 1024 * 1024 and time.monotonic() - start < 50:
+            chunk = proc.stdout.read1(1 << 20)
+            if not chunk:
+                break
+            received += len(chunk)
+            peak = max(peak, _rss_mib(proc.pid))
+        assert proc.poll() is None, "the query ended before its rows were read"
+    finally:
+        proc.kill()
+        proc.communicate(timeout=30)
+    # 64 MB of rows arrived while the query still ran, and the process stayed small
+    assert received >= 64 * 1024 * 1024
+    assert 0 < peak < 400, peak
+
+
+def test_a_table_is_capped_with_a_clear_error(store: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from imr_graph import queries
+
+    monkeypatch.setattr(queries, "TABLE_ROW_CAP", 50)
+    result = runner.invoke(app, ["query", CARTESIAN, "--limit", "0", "--store", str(store)])
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("imr-graph: error: more than 50 rows for "
+                                                   "a table"), lines
+    assert "--format csv" in lines[0]
+    result = runner.invoke(app, ["query", CARTESIAN, "--limit", "40", "--store", str(store)])
+    assert result.exit_code == 0 and "(40 rows)" in result.stdout
