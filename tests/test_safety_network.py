@@ -23,13 +23,12 @@ from typer.testing import CliRunner
 from imr_graph.cli import app
 from imr_graph.errors import QueryError
 from imr_graph.httpguard import host_allowed, sparql_texts
-from imr_graph.ingest import ingest
 from imr_graph.queries import canned_queries, check_read_only, parse_header, run_query
 from imr_graph.server import OxigraphServer, free_port
 from imr_graph.sparqlguard import _parsed_names, network_operations, tokens
 from imr_graph.store import GraphStore
 
-from .conftest import EXAMPLES
+from .safety_letters import examples_store
 
 runner = CliRunner()
 
@@ -78,10 +77,7 @@ def listener() -> Iterator[Listener]:
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("network") / "store"
-    with GraphStore(path) as gs:
-        assert all(r.ok for r in ingest(gs, [EXAMPLES]))
-    return path
+    return examples_store(tmp_path_factory.mktemp("network") / "store")
 
 
 def query_spellings(url: str) -> list[str]:

@@ -23,7 +23,7 @@ from imr_graph.store import GraphStore
 from imr_graph.textutil import visible
 
 from .conftest import EXAMPLES
-from .safety_letters import cli, env
+from .safety_letters import cli, env, examples_store
 
 runner = CliRunner()
 
@@ -32,10 +32,7 @@ PRECIOUS = "the old file, which must survive\n"
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("outputs") / "store"
-    with GraphStore(path) as gs:
-        assert all(r.ok for r in ingest(gs, [EXAMPLES]))
-    return path
+    return examples_store(tmp_path_factory.mktemp("outputs") / "store")
 
 
 # -- atomic writes --------------------------------------------------------------------------

@@ -116,9 +116,8 @@ def unchanged(store: GraphStore, path: str | Path) -> bool:
         return False
     for q in store.store.quads_for_pattern(source_iri(sha, store.base), imr("sha256"),
                                            Literal(sha), None):
-        if all(any(v.object.value == value for v in
-                   store.store.quads_for_pattern(None, p, None, q.graph_name))
-               for p, value in wanted.items()):
+        if all(next(store.store.quads_for_pattern(None, p, Literal(value), q.graph_name), None)
+               is not None for p, value in wanted.items()):
             return True
     return False
 
