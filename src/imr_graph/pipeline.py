@@ -102,7 +102,7 @@ def unchanged(store: GraphStore, path: str | Path) -> bool:
     ``--resume`` does)."""
     import hashlib
 
-    from pyoxigraph import Literal
+    from pyoxigraph import Literal, NamedNode
 
     from .mapping import MAPPING_VERSION, imr, source_iri
     from .records import PARSER_VERSION
@@ -114,9 +114,16 @@ def unchanged(store: GraphStore, path: str | Path) -> bool:
             sha = hashlib.file_digest(fh, "sha256").hexdigest()
     except OSError:
         return False
+    graphs = f"{store.base}graph/"
     for q in store.store.quads_for_pattern(source_iri(sha, store.base), imr("sha256"),
                                            Literal(sha), None):
-        if all(next(store.store.quads_for_pattern(None, p, Literal(value), q.graph_name), None)
+        graph = q.graph_name
+        if not isinstance(graph, NamedNode) or not graph.value.startswith(graphs):
+            continue
+        # its ingest activity, {base}case/{key}/ingest: every lookup has its subject bound,
+        # so it costs the same however many cases the store holds
+        activity = NamedNode(f"{store.base}case/{graph.value[len(graphs):]}/ingest")
+        if all(next(store.store.quads_for_pattern(activity, p, Literal(value), graph), None)
                is not None for p, value in wanted.items()):
             return True
     return False
