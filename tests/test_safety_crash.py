@@ -65,7 +65,9 @@ def check_store(store: Path, reported: dict[str, int],
 def test_sigkill_at_random_moments_never_loses_or_corrupts_a_case(tmp_path: Path,
                                                                   jobs: str) -> None:
     letters = tmp_path / "letters"
-    files = write_copies(letters, 80)  # enough that most runs are killed mid-ingest
+    # enough that most runs are killed mid-ingest (a later run passes over the letters an
+    # earlier one stored, so it has less to do)
+    files = write_copies(letters, 200)
     pdfs = corpus_pdfs()[:20]
     files += pdfs
     expected = expected_counts(files)

@@ -167,7 +167,7 @@ def ingest(
                 triples += result.triples
                 if verbose:
                     say(f"{result.path}: case {result.case_key}, {result.items} items, "
-                               f"{result.triples} triples")
+                        f"{result.triples} triples")
             if link:
                 from ..linking import relink
 
@@ -178,14 +178,14 @@ def ingest(
         fail(exc)
     if pstats.skipped:
         warn(f"skipped {pstats.skipped} letters already in the store (--resume)")
-    done_before = f"  unchanged: {pstats.unchanged}" if pstats.unchanged else ""
+    unchanged_note = f"  unchanged: {pstats.unchanged}" if pstats.unchanged else ""
     try:
         write_failures(errors, failures)
     except ImrGraphError as exc:
         fail(exc)
     say(
         f"letters: {letters}  items: {items}  triples: {triples}  errors: {len(failures)}  "
-        f"(store {where}: {total} cases){done_before}"
+        f"(store {where}: {total} cases){unchanged_note}"
     )
     if failures:
         raise typer.Exit(1)
