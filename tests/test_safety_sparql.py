@@ -25,8 +25,7 @@ from imr_graph.queries import (
 )
 from imr_graph.store import GraphStore
 
-from .conftest import EXAMPLES
-from .safety_letters import cli, env
+from .safety_letters import cli, env, examples_store
 
 runner = CliRunner()
 
@@ -47,10 +46,7 @@ HEAVY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k 
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("sparql") / "store"
-    with GraphStore(path) as gs:
-        assert all(r.ok for r in ingest(gs, [EXAMPLES]))
-    return path
+    return examples_store(tmp_path_factory.mktemp("sparql") / "store")
 
 
 def query_cli(store: Path, *args: str) -> tuple[int, str, str]:

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from ..errors import ImrGraphError
-from . import _state, app, fail, warn
+from . import _state, app, fail, say, warn, write_failures
 
 StoreOpt = Annotated[
     Path | None,
@@ -182,8 +182,8 @@ def ingest(
                 items += result.items
                 triples += result.triples
                 if verbose:
-                    typer.echo(f"{result.path}: case {result.case_key}, {result.items} items, "
-                               f"{result.triples} triples")
+                    say(f"{result.path}: case {result.case_key}, {result.items} items, "
+                        f"{result.triples} triples")
             if link:
                 from ..linking import relink
 
@@ -194,14 +194,14 @@ def ingest(
         fail(exc)
     if pstats.skipped:
         warn(f"skipped {pstats.skipped} letters already in the store (--resume)")
-    if errors is not None:
-        errors.parent.mkdir(parents=True, exist_ok=True)
-        with errors.open("w", encoding="utf-8") as fh:
-            for f in failures:
-                fh.write(json.dumps(f) + "\n")
-    typer.echo(
+    unchanged_note = f"  unchanged: {pstats.unchanged}" if pstats.unchanged else ""
+    try:
+        write_failures(errors, failures)
+    except ImrGraphError as exc:
+        fail(exc)
+    say(
         f"letters: {letters}  items: {items}  triples: {triples}  errors: {len(failures)}  "
-        f"(store {where}: {total} cases)"
+        f"(store {where}: {total} cases){unchanged_note}"
     )
     if failures:
         raise typer.Exit(1)
@@ -255,33 +255,36 @@ def query(
     from ..queries import (
         DEFAULT_TABLE_LIMIT,
         call_with_timeout,
-        format_result,
         limit_rows,
         parse_header,
         parse_param_args,
         resolve_query,
         run_query,
+        write_result,
     )
+    from . import RawStdout
 
     if limit is None:
         limit = DEFAULT_TABLE_LIMIT if fmt is QueryFormat.table else 0
 
-    def work() -> tuple[bytes, bool]:
+    def work() -> bool:
         with _open(store, base, endpoint, update_endpoint, gsp_endpoint, read_only=True) as gs:
             result = run_query(gs, q, params, graph=graph, allow_service=allow_service)
-            result, cut = limit_rows(result, limit)
+            result, cut = limit_rows(result, limit, q.name)
             hidden = {p.name for p in q.params} | set(params)
-            return format_result(result, fmt.value, base=gs.base, hide=hidden), cut
+            # rows are written as they come (a table holds at most TABLE_ROW_CAP)
+            write_result(result, RawStdout(), fmt.value, base=gs.base, hide=hidden,
+                         name=q.name)
+            return cut
 
     try:
         q = parse_header(sys.stdin.read(), "<stdin>") if query_spec == "-" else resolve_query(
             query_spec
         )
         params = parse_param_args(param or [])
-        data, truncated = call_with_timeout(work, timeout, q.name)
+        truncated = call_with_timeout(work, timeout, q.name)
     except ImrGraphError as exc:
         fail(exc)
-    typer.echo(data, nl=False)
     if truncated:
         note = f"truncated at {limit} rows; --limit N shows more, --limit 0 all"
         if fmt is QueryFormat.table:
@@ -361,7 +364,7 @@ def stats(
     if fmt is StatsFormat.json:
         typer.echo(json.dumps({"store": where, **counts}, indent=2))
         return
-    typer.echo(f"store: {where}")
+    say(f"store: {where}")
     width = max(len(k) for k in counts)
     for key, value in counts.items():
         typer.echo(f"{key.replace('_', ' ').ljust(width)}  {value:>9}")
@@ -392,8 +395,10 @@ def dump(
               progress(f"serialising as {fmt.value}")):
             g = gs.resolve_graph(graph) if graph else None
             if out is not None:
-                out.parent.mkdir(parents=True, exist_ok=True)
-                gs.dump(fmt.value, out, graph=g)
+                from ..outputs import atomic_output
+
+                with atomic_output(out) as fh:
+                    gs.dump(fmt.value, fh, graph=g)
                 data = None
             else:
                 data = gs.dump(fmt.value, graph=g)
@@ -421,7 +426,7 @@ def drop(
             removed = gs.drop_case(case)
     except ImrGraphError as exc:
         fail(exc)
-    typer.echo(f"dropped {graph.value} ({removed} triples)")
+    say(f"dropped {graph.value} ({removed} triples)")
 
 
 @app.command()
@@ -469,7 +474,7 @@ def validate(
     except ImrGraphError as exc:
         fail(exc)
     for v in report.violations:
-        typer.echo(v.line())
+        say(v.line())
     typer.echo(report.summary())
     if report.violations:
         raise typer.Exit(1)
