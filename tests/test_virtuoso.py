@@ -1,0 +1,153 @@
+"""Cross-engine: the remote store on Virtuoso gives the embedded store's answers.
+
+Each test starts a private Virtuoso (Debian ``virtuoso-opensource``, installed by
+scripts/ensure-virtuoso.sh from ``make test``) on free loopback ports in a temp dir and stops
+it afterwards. Every canned query (queries/*.rq, with its documented example parameters) is
+compared row for row with the embedded store, on the examples and on the corpus.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pyoxigraph import NamedNode
+
+from imr_graph.engines import ENGINES, VIRTUOSO, decimal_division, engine_profile
+from imr_graph.ingest import ingest
+from imr_graph.remote import RemoteStore, derive_endpoints
+from imr_graph.server import free_port
+from imr_graph.store import GraphStore
+from imr_graph.virtuoso import PASSWORD, USER, VirtuosoServer, installed
+
+from .test_remote import CORPUS, EXAMPLES, WHEN, canonical, compare_canned
+
+needs_virtuoso = pytest.mark.skipif(
+    not installed(),
+    reason="Virtuoso not installed: Debian package virtuoso-opensource "
+    "(`bash scripts/ensure-virtuoso.sh` as root installs it; `make test` runs it)",
+)
+
+
+@pytest.fixture
+def virtuoso(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[VirtuosoServer]:
+    monkeypatch.setenv("IMR_GRAPH_USER", USER)
+    monkeypatch.setenv("IMR_GRAPH_PASSWORD", PASSWORD)
+    monkeypatch.delenv("IMR_GRAPH_ENGINE", raising=False)
+    srv = VirtuosoServer(tmp_path / "virtuoso", free_port(), free_port(), buffers=10000)
+    try:
+        yield srv.start()
+    finally:
+        srv.stop()
+
+
+@pytest.fixture
+def embedded(tmp_path: Path) -> Iterator[GraphStore]:
+    with GraphStore(tmp_path / "embedded") as gs:
+        assert all(r.ok for r in ingest(gs, [EXAMPLES], ingest_time=WHEN))
+        yield gs
+
+
+@needs_virtuoso
+def test_examples_same_answers_on_virtuoso(virtuoso: VirtuosoServer,
+                                           embedded: GraphStore) -> None:
+    remote = RemoteStore(virtuoso.url)  # the engine is detected from the Server header
+    assert remote.profile is VIRTUOSO
+    assert remote.gsp_url.endswith("/sparql-graph-crud-auth")  # credentials: -auth endpoints
+    results = list(ingest(remote, [EXAMPLES], ingest_time=WHEN))
+    assert [r.ok for r in results] == [True] * len(results)
+    assert remote.stats() == embedded.stats()  # Virtuoso's own graphs are hidden
+    assert remote.case_graphs() == embedded.case_graphs()
+    assert compare_canned(embedded, remote) >= 5
+    list(ingest(remote, [EXAMPLES], ingest_time=WHEN))  # re-ingest replaces, never adds
+    assert len(remote) == len(embedded)
+    graph = embedded.case_graphs()[0]
+    text = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    assert canonical(remote.query(text, graph=graph)) == canonical(
+        embedded.query(text, graph=graph))
+    import rdflib
+
+    mine = rdflib.Dataset().parse(data=remote.dump("nq"), format="nquads")
+    theirs = rdflib.Dataset().parse(data=embedded.dump("nq"), format="nquads")
+    assert len(mine) == len(theirs)
+    assert remote.drop_case(graph.value) == embedded.graph_size(graph)
+    assert graph not in remote.case_graphs()
+
+
+@needs_virtuoso
+def test_cli_against_virtuoso(virtuoso: VirtuosoServer, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from imr_graph.cli import app
+
+    runner = CliRunner()
+    url = virtuoso.url
+    run = runner.invoke(app, ["ingest", str(EXAMPLES), "--endpoint", url])
+    assert run.exit_code == 0, run.output
+    for args in (["stats", "--format", "json"], ["validate"],
+                 ["query", "summary", "--format", "csv"],
+                 ["query", "cases-citing-section", "--param", "section=implantable"],
+                 ["dump", "--format", "nq", "--out", str(tmp_path / "all.nq")],
+                 ["export", "--format", "graphml", "--out", str(tmp_path / "g.graphml")],
+                 ["report", "--out", str(tmp_path / "report")]):
+        run = runner.invoke(app, [*args, "--endpoint", url])
+        assert run.exit_code == 0, (args, run.output)
+    assert (tmp_path / "report" / "index.html").is_file()
+    assert (tmp_path / "all.nq").read_text().count("\n") > 300
+    run = runner.invoke(app, ["drop", "CM15-0171547", "--endpoint", url])
+    assert run.exit_code == 0, run.output
+
+
+@needs_virtuoso
+def test_bulk_load_of_a_dump(virtuoso: VirtuosoServer, embedded: GraphStore) -> None:
+    dump = virtuoso.directory / "examples.nq"
+    embedded.dump("nq", dump)
+    virtuoso.bulk_load(dump)
+    remote = RemoteStore(virtuoso.url, engine="virtuoso")
+    assert remote.stats() == embedded.stats()
+    assert compare_canned(embedded, remote) >= 5
+
+
+@needs_virtuoso
+@pytest.mark.corpus
+@pytest.mark.slow
+def test_corpus_same_answers_on_virtuoso(virtuoso: VirtuosoServer, tmp_path: Path) -> None:
+    if not CORPUS.is_dir():
+        pytest.skip("corpus absent (../shared/corpus/dwc)")
+    with GraphStore(tmp_path / "embedded-corpus") as local:
+        assert any(r.ok for r in ingest(local, [CORPUS], ingest_time=WHEN))
+        # the bulk path: the embedded store's dump through Virtuoso's own loader
+        dump = virtuoso.directory / "corpus.nq"
+        local.dump("nq", dump)
+        virtuoso.bulk_load(dump)
+        remote = RemoteStore(virtuoso.url)
+        assert local.stats()["cases"] > 50
+        assert remote.stats() == local.stats()
+        assert compare_canned(local, remote) >= 10
+
+
+def test_decimal_division_rewrite() -> None:
+    dec = "<http://www.w3.org/2001/XMLSchema#decimal>"
+    out = decimal_division("SELECT (ROUND(1000 * ?o / SUM(?n)) / 1000 AS ?r) "
+                           '{ ?a imr:x/imr:y ?b . BIND(?a / 0 AS ?z) FILTER(?s != "a/b") } # x/y')
+    assert f'/ {dec}(REPLACE(STR(SUM(?n)), "^[-+]?[0.]+$", "x"))' in out
+    assert "/ 1000.0 AS ?r" in out and f'?a / {dec}("x") AS ?z' in out  # zero: unbound
+    assert "imr:x/imr:y" in out and '"a/b"' in out and "# x/y" in out
+    assert decimal_division("SELECT * { ?s ex:p1/ex:p2 ?o }") == "SELECT * { ?s ex:p1/ex:p2 ?o }"
+
+
+def test_profiles_and_endpoint_layout() -> None:
+    assert set(ENGINES) == {"oxigraph", "virtuoso", "generic"}
+    assert derive_endpoints("http://h:8890/sparql", profile=VIRTUOSO) == (
+        "http://h:8890/sparql", "http://h:8890/sparql", "http://h:8890/sparql-graph-crud")
+    assert derive_endpoints("http://h:8890", profile=VIRTUOSO, credentials=True) == (
+        "http://h:8890/sparql-auth", "http://h:8890/sparql-auth",
+        "http://h:8890/sparql-graph-crud-auth")
+    assert engine_profile("virtuoso", "http://unused") is VIRTUOSO
+    assert VIRTUOSO.hides("http://www.openlinksw.com/schemas/virtrdf#")
+    assert not VIRTUOSO.hides(NamedNode("https://w3id.org/imr-graph/id/graph/x").value)
+    from imr_graph.errors import UsageError
+
+    with pytest.raises(UsageError, match="unknown engine"):
+        engine_profile("neptune", "http://unused")
