@@ -21,6 +21,13 @@ For each size N (``--sizes``, default 1000; 10000 takes ~10 min and 100000 hours
    timed rdflib run is followed by a burst of ours as long (:func:`paired_runs`, ours in a
    process of its own), and the ratios are those of these interleaved medians.
 
+6. at the sizes in ``--virtuoso-sizes`` (Debian ``virtuoso-opensource`` installed), the same
+   store on Virtuoso (:mod:`imr_graph.virtuoso`, a private server on loopback ports): its
+   N-Quads dump loaded with Virtuoso's bulk loader (timed, against ``bulk_load`` above), then
+   every canned query through ``--endpoint`` (:class:`imr_graph.remote.RemoteStore`, the
+   HTTP round trip included), timed like ours, with the p50 ratio Virtuoso / embedded and
+   the row counts of both.
+
 Then PDF text extraction on the real corpus: what ``imr_graph.reading`` uses (PDFium through
 pypdfium2, ``imr-graph``) versus pypdf, and plain pypdfium2 and pymupdf when a Python with them
 is found (``--pdf-python``): letters/s and how many letters parse to the same record as with
@@ -409,6 +416,67 @@ def bench_store(store: str, plan: list[dict], repeat: int, cap: float) -> dict:
     return entry
 
 
+def bench_virtuoso(store: Path, plan: list[dict], repeat: int, cap: float, work: Path,
+                   ours: dict) -> dict:
+    """The store on a private Virtuoso: bulk load of its dump, then every canned query."""
+    from imr_graph.engines import VIRTUOSO
+    from imr_graph.queries import canned_queries, run_query
+    from imr_graph.remote import RemoteStore
+    from imr_graph.server import free_port
+    from imr_graph.store import GraphStore
+    from imr_graph.virtuoso import PASSWORD, USER, VirtuosoServer, installed
+
+    if not installed():
+        return {"skipped": "virtuoso-opensource not installed (scripts/ensure-virtuoso.sh)"}
+    home = work / "virtuoso"
+    shutil.rmtree(home, ignore_errors=True)
+    home.mkdir(parents=True)
+    nq = home / "store.nq"
+    with GraphStore(store, read_only=True) as gs:
+        gs.dump("nq", nq)
+        triples = len(gs)
+    os.environ["IMR_GRAPH_USER"], os.environ["IMR_GRAPH_PASSWORD"] = USER, PASSWORD
+    out: dict = {"triples": triples}
+    with VirtuosoServer(home, free_port(), free_port(), buffers=85000) as srv:
+        t = time.perf_counter()
+        srv.bulk_load(nq)
+        out["bulk_load_seconds"] = time.perf_counter() - t
+        out["bulk_triples_per_s"] = triples / out["bulk_load_seconds"]
+        print(f"  virtuoso bulk load {out['bulk_load_seconds']:.1f}s "
+              f"({out['bulk_triples_per_s']:.0f} triples/s)", flush=True)
+        remote = RemoteStore(srv.url, engine=VIRTUOSO, timeout=cap, retries=0)
+        with GraphStore(store, read_only=True) as gs:
+            out["same_stats"] = remote.stats() == gs.stats()
+        queries = canned_queries()
+        out["queries"] = {}
+        for job in plan:
+            if "skip" in job:
+                continue
+            name = job["name"]
+            try:
+                times, rows = timed_runs(
+                    lambda q=queries[name], p=job["params"]: len(list(run_query(remote, q, p))),
+                    repeat)
+            except Exception as exc:  # a timeout or a server error: reported, not fatal
+                out["queries"][name] = {"error": str(exc).splitlines()[0][:200]}
+                print(f"  virtuoso {name}: {out['queries'][name]['error']}", flush=True)
+                continue
+            q = {"p50": _pct(times, 0.5), "p95": _pct(times, 0.95), "rows": rows,
+                 "runs": len(times)}
+            mine = ours.get(name, {})
+            if "p50" in mine:
+                q["over_embedded_p50"] = q["p50"] / mine["p50"]
+                q["same_rows"] = rows == mine["rows"]
+            out["queries"][name] = q
+    shutil.rmtree(home, ignore_errors=True)
+    ratios = [q["over_embedded_p50"] for q in out["queries"].values()
+              if "over_embedded_p50" in q]
+    if ratios:
+        out["over_embedded_p50_median"] = statistics.median(ratios)
+        out["over_embedded_p50_max"] = max(ratios)
+    return out
+
+
 def bench_rdflib(nquads: Path, store: Path, plan: list[dict], cap: float, repeat: int,
                  work: Path, query_cap: float = 10.0) -> dict:
     """The same queries through rdflib, each interleaved with ours on ``store`` and capped
@@ -608,6 +676,8 @@ def main() -> None:
     ap.add_argument("--pdf-limit", type=int, default=120, help="corpus PDFs to extract")
     ap.add_argument("--no-pdf", action="store_true", help="skip the PDF extraction benchmark")
     ap.add_argument("--no-rdflib", action="store_true", help="skip rdflib at every size")
+    ap.add_argument("--virtuoso-sizes", default="",
+                    help="sizes to also load into and query on Virtuoso (default: none)")
     ap.add_argument("--write-path-max", type=int, default=10000,
                     help="largest size at which the write path is also timed alone (--jobs 1)")
     ap.add_argument("--no-enrich", action="store_true",
@@ -701,6 +771,18 @@ def main() -> None:
         capped = [k for k, q in entry["queries"].items() if q.get("capped")]
         print(f"[{n}] queries: slowest p50 {worst[0]:.3f}s ({worst[1]}); "
               f"over the cap: {', '.join(capped) or 'none'}", flush=True)
+        if str(n) in args.virtuoso_sizes.split(","):
+            entry["virtuoso"] = vi = bench_virtuoso(store, size_plan, args.repeat,
+                                                    args.query_cap, work, entry["queries"])
+            if "bulk_load_seconds" in vi:
+                entry["ratios"]["virtuoso_bulk_load_over_oxigraph"] = (
+                    vi["bulk_load_seconds"] / bulk["seconds"])
+                print(f"[{n}] virtuoso: bulk load {vi['bulk_load_seconds']:.1f}s "
+                      f"({entry['ratios']['virtuoso_bulk_load_over_oxigraph']:.2f}x ours), "
+                      f"queries p50 / embedded median "
+                      f"{vi.get('over_embedded_p50_median', float('nan')):.1f}x, max "
+                      f"{vi.get('over_embedded_p50_max', float('nan')):.1f}x, same stats "
+                      f"{vi['same_stats']}", flush=True)
         if n in rdflib_sizes:
             rd = bench_rdflib(nq, store, size_plan, args.rdflib_cap, min(args.repeat, 3), work,
                               args.rdflib_query_cap)
