@@ -132,7 +132,9 @@ def test_cli_against_virtuoso(virtuoso: VirtuosoServer, tmp_path: Path) -> None:
     url = virtuoso.url
     run = runner.invoke(app, ["ingest", str(EXAMPLES), "--endpoint", url])
     assert run.exit_code == 0, run.output
-    for args in (["stats", "--format", "json"], ["validate"],
+    run = runner.invoke(app, ["stats", "--endpoint", url, "--engine", "neptune"])
+    assert run.exit_code == 2 and "unknown engine" in run.output
+    for args in (["stats", "--format", "json", "--engine", "virtuoso"], ["validate"],
                  ["query", "summary", "--format", "csv"],
                  ["query", "cases-citing-section", "--param", "section=implantable"],
                  ["dump", "--format", "nq", "--out", str(tmp_path / "all.nq")],

@@ -11,7 +11,7 @@ import typer
 
 from ..errors import ImrGraphError
 from . import app, fail
-from .graph import BaseOpt, EndpointOpt, StoreOpt
+from .graph import BaseOpt, EndpointOpt, EngineOpt, StoreOpt
 
 
 class ExportFormat(StrEnum):
@@ -76,6 +76,7 @@ def export_cmd(
     store: StoreOpt = None,
     base: BaseOpt = None,
     endpoint: EndpointOpt = None,
+    engine: EngineOpt = None,
 ) -> None:
     """Export the graph (or part of it) as GraphML, GEXF, JSON, Cytoscape.js, DOT or HTML.
 
@@ -91,7 +92,8 @@ def export_cmd(
             case=case, service=service, section=section, query=query,
             params=parse_param_args(param or []), hops=hops,
         )
-        with open_backend(store, endpoint, read_only=True, base=base) as gs:
+        with open_backend(store, endpoint, read_only=True, base=base,
+                          engine=engine) as gs:
             graph = select(gs, selection, fold_spans=not keep_spans)
         what = selection.describe()
         limit = FORMATS[fmt.value] if max_nodes is None else max_nodes
@@ -122,13 +124,15 @@ def report_cmd(
     store: StoreOpt = None,
     base: BaseOpt = None,
     endpoint: EndpointOpt = None,
+    engine: EngineOpt = None,
 ) -> None:
     """Write an offline HTML report with charts made from the canned queries."""
     try:
         from ..remote import open_backend
         from ..report import write_report
 
-        with open_backend(store, endpoint, read_only=True, base=base) as gs:
+        with open_backend(store, endpoint, read_only=True, base=base,
+                          engine=engine) as gs:
             path = write_report(gs, out, title=title)
         typer.echo(f"report -> {path}")
     except (ImrGraphError, OSError) as exc:
