@@ -14,17 +14,20 @@ so ``queries.run_query`` and ``queries.format_result`` work on either backend.
   retried with exponential backoff; a case that still fails raises
   :class:`~imr_graph.errors.RemoteWriteError`, which the ingest loop reports for that file
   while the other files go on.
-* Reading: SPARQL 1.1 Protocol ``POST`` (``application/sparql-query``), results read back as
-  SPARQL JSON (SELECT/ASK) or N-Triples (CONSTRUCT/DESCRIBE). The default graph is the union
-  of the named graphs: Oxigraph is asked with its ``union-default-graph`` parameter; other
-  servers must be configured that way (Fuseki ``tdb2:unionDefaultGraph``; GraphDB and
-  Virtuoso do it by default) and are used with ``union_param=False``
-  (``$IMR_GRAPH_UNION_PARAM=0``).
+* Reading: SPARQL 1.1 Protocol ``POST``, results read back as SPARQL JSON (SELECT/ASK) or
+  N-Triples (CONSTRUCT/DESCRIBE). The default graph is the union of the named graphs:
+  Oxigraph is asked with its ``union-default-graph`` parameter; other servers have it as
+  their default (Virtuoso, GraphDB) or must be configured so (Fuseki
+  ``tdb2:unionDefaultGraph``). ``$IMR_GRAPH_UNION_PARAM=0``/``1`` overrides the profile.
+* Engines: what the protocols leave open (endpoint layout, direct or form-encoded requests,
+  basic or digest authentication, the server's own graphs, query rewrites) is an
+  :class:`~imr_graph.engines.EngineProfile`, named with ``engine`` (``--engine``) or
+  detected from the server's ``Server`` header.
 * Parameters (``substitutions``) cannot travel separately over the protocol; they are sent as
   a ``VALUES`` block of N-Triples-escaped terms at the head of the outermost ``WHERE`` group,
   so a value is still one RDF term and never becomes query syntax.
 * Credentials come from the environment only: ``IMR_GRAPH_TOKEN`` (bearer) or
-  ``IMR_GRAPH_USER`` + ``IMR_GRAPH_PASSWORD`` (basic).
+  ``IMR_GRAPH_USER`` + ``IMR_GRAPH_PASSWORD`` (basic, or digest for Virtuoso).
 """
 
 from __future__ import annotations
