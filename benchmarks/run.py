@@ -775,10 +775,13 @@ def main() -> None:
             entry["virtuoso"] = vi = bench_virtuoso(store, size_plan, args.repeat,
                                                     args.query_cap, work, entry["queries"])
             if "bulk_load_seconds" in vi:
-                entry["ratios"]["virtuoso_bulk_load_over_oxigraph"] = (
-                    vi["bulk_load_seconds"] / bulk["seconds"])
-                print(f"[{n}] virtuoso: bulk load {vi['bulk_load_seconds']:.1f}s "
-                      f"({entry['ratios']['virtuoso_bulk_load_over_oxigraph']:.2f}x ours), "
+                # Virtuoso loads the enriched store (links, DMHC), bulk_load above the letters
+                # alone: compared by rate.
+                entry["ratios"]["oxigraph_bulk_rate_over_virtuoso"] = (
+                    bulk["triples_per_s"] / vi["bulk_triples_per_s"])
+                print(f"[{n}] virtuoso: bulk load {vi['bulk_load_seconds']:.1f}s for "
+                      f"{vi['triples']} triples ({vi['bulk_triples_per_s']:.0f}/s; ours "
+                      f"{bulk['triples_per_s']:.0f}/s), "
                       f"queries p50 / embedded median "
                       f"{vi.get('over_embedded_p50_median', float('nan')):.1f}x, max "
                       f"{vi.get('over_embedded_p50_max', float('nan')):.1f}x, same stats "
