@@ -16,7 +16,13 @@ from pathlib import Path
 import pytest
 from pyoxigraph import NamedNode
 
-from imr_graph.engines import ENGINES, VIRTUOSO, decimal_division, engine_profile
+from imr_graph.engines import (
+    ENGINES,
+    VIRTUOSO,
+    decimal_division,
+    engine_profile,
+    plain_case_keys,
+)
 from imr_graph.ingest import ingest
 from imr_graph.queries import canned_queries, run_query
 from imr_graph.remote import RemoteStore, derive_endpoints
@@ -190,6 +196,13 @@ def test_decimal_division_rewrite() -> None:
     assert "/ 1000.0 AS ?r" in out and f'?a / {dec}("x") AS ?z' in out  # zero: unbound
     assert "imr:x/imr:y" in out and '"a/b"' in out and "# x/y" in out
     assert decimal_division("SELECT * { ?s ex:p1/ex:p2 ?o }") == "SELECT * { ?s ex:p1/ex:p2 ?o }"
+
+
+def test_plain_case_keys_rewrite() -> None:
+    text = 'BIND (LCASE(STR(?l)) AS ?s) BIND (UCASE(?x) AS ?y) FILTER (?s != "LCASE(STR(")'
+    assert plain_case_keys(text) == ('BIND (STR(LCASE(STR(?l))) AS ?s) BIND (UCASE(?x) AS ?y) '
+                                     'FILTER (?s != "LCASE(STR(")')
+    assert VIRTUOSO.rewrite(text).count("STR(LCASE(STR(?l)))") == 1
 
 
 def test_profiles_and_endpoint_layout() -> None:
