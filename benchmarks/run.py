@@ -416,67 +416,6 @@ def bench_store(store: str, plan: list[dict], repeat: int, cap: float) -> dict:
     return entry
 
 
-def bench_virtuoso(store: Path, plan: list[dict], repeat: int, cap: float, work: Path,
-                   ours: dict) -> dict:
-    """The store on a private Virtuoso: bulk load of its dump, then every canned query."""
-    from imr_graph.engines import VIRTUOSO
-    from imr_graph.queries import canned_queries, run_query
-    from imr_graph.remote import RemoteStore
-    from imr_graph.server import free_port
-    from imr_graph.store import GraphStore
-    from imr_graph.virtuoso import PASSWORD, USER, VirtuosoServer, installed
-
-    if not installed():
-        return {"skipped": "virtuoso-opensource not installed (scripts/ensure-virtuoso.sh)"}
-    home = work / "virtuoso"
-    shutil.rmtree(home, ignore_errors=True)
-    home.mkdir(parents=True)
-    nq = home / "store.nq"
-    with GraphStore(store, read_only=True) as gs:
-        gs.dump("nq", nq)
-        triples = len(gs)
-    os.environ["IMR_GRAPH_USER"], os.environ["IMR_GRAPH_PASSWORD"] = USER, PASSWORD
-    out: dict = {"triples": triples}
-    with VirtuosoServer(home, free_port(), free_port(), buffers=85000) as srv:
-        t = time.perf_counter()
-        srv.bulk_load(nq)
-        out["bulk_load_seconds"] = time.perf_counter() - t
-        out["bulk_triples_per_s"] = triples / out["bulk_load_seconds"]
-        print(f"  virtuoso bulk load {out['bulk_load_seconds']:.1f}s "
-              f"({out['bulk_triples_per_s']:.0f} triples/s)", flush=True)
-        remote = RemoteStore(srv.url, engine=VIRTUOSO, timeout=cap, retries=0)
-        with GraphStore(store, read_only=True) as gs:
-            out["same_stats"] = remote.stats() == gs.stats()
-        queries = canned_queries()
-        out["queries"] = {}
-        for job in plan:
-            if "skip" in job:
-                continue
-            name = job["name"]
-            try:
-                times, rows = timed_runs(
-                    lambda q=queries[name], p=job["params"]: len(list(run_query(remote, q, p))),
-                    repeat)
-            except Exception as exc:  # a timeout or a server error: reported, not fatal
-                out["queries"][name] = {"error": str(exc).splitlines()[0][:200]}
-                print(f"  virtuoso {name}: {out['queries'][name]['error']}", flush=True)
-                continue
-            q = {"p50": _pct(times, 0.5), "p95": _pct(times, 0.95), "rows": rows,
-                 "runs": len(times)}
-            mine = ours.get(name, {})
-            if "p50" in mine:
-                q["over_embedded_p50"] = q["p50"] / mine["p50"]
-                q["same_rows"] = rows == mine["rows"]
-            out["queries"][name] = q
-    shutil.rmtree(home, ignore_errors=True)
-    ratios = [q["over_embedded_p50"] for q in out["queries"].values()
-              if "over_embedded_p50" in q]
-    if ratios:
-        out["over_embedded_p50_median"] = statistics.median(ratios)
-        out["over_embedded_p50_max"] = max(ratios)
-    return out
-
-
 def bench_rdflib(nquads: Path, store: Path, plan: list[dict], cap: float, repeat: int,
                  work: Path, query_cap: float = 10.0) -> dict:
     """The same queries through rdflib, each interleaved with ours on ``store`` and capped
@@ -677,7 +616,8 @@ def main() -> None:
     ap.add_argument("--no-pdf", action="store_true", help="skip the PDF extraction benchmark")
     ap.add_argument("--no-rdflib", action="store_true", help="skip rdflib at every size")
     ap.add_argument("--virtuoso-sizes", default="",
-                    help="sizes to also load into and query on Virtuoso (default: none)")
+                    help="sizes to also load into and query on Virtuoso (default: none; "
+                    "with --store, any value: that store)")
     ap.add_argument("--write-path-max", type=int, default=10000,
                     help="largest size at which the write path is also timed alone (--jobs 1)")
     ap.add_argument("--no-enrich", action="store_true",
@@ -690,6 +630,7 @@ def main() -> None:
     args = ap.parse_args()
 
     from generate import generate
+    from virtuoso_step import bench_virtuoso
 
     from imr_graph.pipeline import default_jobs
     from imr_graph.store import GraphStore
@@ -703,7 +644,14 @@ def main() -> None:
     }
     plan = query_plan()
     if args.store:
-        results["sizes"].append(bench_store(args.store, plan, args.repeat, args.query_cap))
+        entry = bench_store(args.store, plan, args.repeat, args.query_cap)
+        results["sizes"].append(entry)
+        if args.virtuoso_sizes:  # any value: the same store on Virtuoso too
+            with GraphStore(args.store, read_only=True) as gs:
+                case = first_case(gs)
+            entry["virtuoso"] = bench_virtuoso(
+                Path(args.store), with_case(plan, case), args.repeat, args.query_cap,
+                Path(args.workdir or tempfile.mkdtemp(prefix="imr-bench-")), entry["queries"])
         write_results(results, Path(args.out))
         return
     sizes = [int(s) for s in args.sizes.split(",") if s]
