@@ -152,6 +152,12 @@ def test_cli_against_virtuoso(virtuoso: VirtuosoServer, tmp_path: Path) -> None:
     assert (tmp_path / "all.nq").read_text().count("\n") > 300
     run = runner.invoke(app, ["drop", "CM15-0171547", "--endpoint", url])
     assert run.exit_code == 0, run.output
+    note = "INSERT DATA { GRAPH <https://w3id.org/imr-graph/id/graph/note> { " \
+           '<https://w3id.org/imr-graph/id/note> rdfs:comment "Virtuoso" } }'
+    run = runner.invoke(app, ["update", note, "--endpoint", url])
+    assert run.exit_code == 0, run.output
+    run = runner.invoke(app, ["query", "ASK { ?n rdfs:comment \"Virtuoso\" }", "--endpoint", url])
+    assert run.exit_code == 0 and "true" in run.output.lower(), run.output
 
 
 @needs_virtuoso
