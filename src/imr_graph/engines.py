@@ -145,6 +145,9 @@ class EngineProfile:
     """Query text rewrites applied, in order, before a query is sent."""
     decimal_places: int | None = None
     """Fraction digits the engine keeps in a decimal division (None: as Oxigraph, 18)."""
+    permanent_errors: str | None = None
+    """A regular expression: an HTTP 5xx answer whose body matches it is the query's own
+    error (reported at once), not a transient failure (retried with backoff)."""
     known_differences: dict[str, str] = field(default_factory=dict)
     """Canned queries whose values differ from the embedded store's on this engine (same
     rows, other numbers), with the reason; tests/test_virtuoso.py checks this list."""
@@ -179,6 +182,11 @@ class EngineProfile:
                 "update": url(root + paths["update"]),
                 "gsp": url(root + paths["gsp"])}
 
+    def permanent(self, body: bytes) -> bool:
+        """True when a 5xx answer with ``body`` is not worth retrying."""
+        return bool(self.permanent_errors and re.match(self.permanent_errors,
+                                                       body[:200].decode("utf-8", "replace")))
+
     def graph_filter(self, var: str = "?g") -> str:
         """A ``FILTER`` leaving out :attr:`hidden_graphs` (empty when there are none)."""
         if not self.hidden_graphs:
@@ -210,6 +218,9 @@ VIRTUOSO = EngineProfile(
     ),
     rewrites=(decimal_division, plain_case_keys),
     decimal_places=15,
+    # Virtuoso answers a failing query (e.g. SR084 division by zero) with HTTP 500 and its
+    # SQL state; only 40001 (deadlock, a concurrent write) is worth a retry.
+    permanent_errors=r"\s*Virtuoso (?!40001)\w+ Error",
 )
 GENERIC = EngineProfile(
     name="generic",

@@ -272,7 +272,8 @@ class RemoteStore(CaseStore):
                     return resp.status, resp.read()
             except urllib.error.HTTPError as exc:
                 status, data = exc.code, exc.read()
-                if status not in TRANSIENT_STATUS or attempt == attempts - 1:
+                if (status not in TRANSIENT_STATUS or attempt == attempts - 1
+                        or self.profile.permanent(data)):
                     return status, data
             except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:
                 if attempt == attempts - 1:
