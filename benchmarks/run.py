@@ -26,6 +26,13 @@ For each size N (``--sizes``, default 1000; 10000 takes ~10 min and 100000 hours
    timed rdflib run is followed by a burst of ours as long (:func:`paired_runs`, ours in a
    process of its own), and the ratios are those of these interleaved medians.
 
+6. at the sizes in ``--virtuoso-sizes`` (Debian ``virtuoso-opensource`` installed), the same
+   store on Virtuoso (:mod:`imr_graph.virtuoso`, a private server on loopback ports): its
+   N-Quads dump loaded with Virtuoso's bulk loader (timed, against ``bulk_load`` above), then
+   every canned query through ``--endpoint`` (:class:`imr_graph.remote.RemoteStore`, the
+   HTTP round trip included), timed like ours, with the p50 ratio Virtuoso / embedded and
+   the row counts of both.
+
 Then PDF text extraction on the real corpus: what ``imr_graph.reading`` uses (PDFium through
 pypdfium2, ``imr-graph``) versus pypdf, and plain pypdfium2 and pymupdf when a Python with them
 is found (``--pdf-python``): letters/s and how many letters parse to the same record as with
@@ -696,6 +703,9 @@ def main() -> None:
     ap.add_argument("--pdf-limit", type=int, default=120, help="corpus PDFs to extract")
     ap.add_argument("--no-pdf", action="store_true", help="skip the PDF extraction benchmark")
     ap.add_argument("--no-rdflib", action="store_true", help="skip rdflib at every size")
+    ap.add_argument("--virtuoso-sizes", default="",
+                    help="sizes to also load into and query on Virtuoso (default: none; "
+                    "with --store, any value: that store)")
     ap.add_argument("--write-path-max", type=int, default=10000,
                     help="largest size at which the write path is also timed alone (--jobs 1)")
     ap.add_argument("--reingest-max", type=int, default=2000,
@@ -713,6 +723,7 @@ def main() -> None:
     args = ap.parse_args()
 
     from generate import generate
+    from virtuoso_step import bench_virtuoso
 
     from imr_graph.pipeline import default_jobs
     from imr_graph.store import GraphStore
@@ -726,8 +737,15 @@ def main() -> None:
     }
     plan = query_plan()
     if args.store:
-        results["sizes"].append(bench_store(args.store, plan, args.repeat, args.query_cap,
-                                            not args.no_validate))
+        entry = bench_store(args.store, plan, args.repeat, args.query_cap,
+                            not args.no_validate)
+        results["sizes"].append(entry)
+        if args.virtuoso_sizes:  # any value: the same store on Virtuoso too
+            with GraphStore(args.store, read_only=True) as gs:
+                case = first_case(gs)
+            entry["virtuoso"] = bench_virtuoso(
+                Path(args.store), with_case(plan, case), args.repeat, args.query_cap,
+                Path(args.workdir or tempfile.mkdtemp(prefix="imr-bench-")), entry["queries"])
         write_results(results, Path(args.out))
         return
     sizes = [int(s) for s in args.sizes.split(",") if s]
@@ -805,6 +823,21 @@ def main() -> None:
               f"over the cap: {', '.join(capped) or 'none'}", flush=True)
         if not args.no_validate:
             entry["validate"] = bench_validate(str(store))
+        if str(n) in args.virtuoso_sizes.split(","):
+            entry["virtuoso"] = vi = bench_virtuoso(store, size_plan, args.repeat,
+                                                    args.query_cap, work, entry["queries"])
+            if "bulk_load_seconds" in vi:
+                # Virtuoso loads the enriched store (links, DMHC), bulk_load above the letters
+                # alone: compared by rate.
+                entry["ratios"]["oxigraph_bulk_rate_over_virtuoso"] = (
+                    bulk["triples_per_s"] / vi["bulk_triples_per_s"])
+                print(f"[{n}] virtuoso: bulk load {vi['bulk_load_seconds']:.1f}s for "
+                      f"{vi['triples']} triples ({vi['bulk_triples_per_s']:.0f}/s; ours "
+                      f"{bulk['triples_per_s']:.0f}/s), "
+                      f"queries p50 / embedded median "
+                      f"{vi.get('over_embedded_p50_median', float('nan')):.1f}x, max "
+                      f"{vi.get('over_embedded_p50_max', float('nan')):.1f}x, same stats "
+                      f"{vi['same_stats']}", flush=True)
         if n in rdflib_sizes:
             rd = bench_rdflib(nq, store, size_plan, args.rdflib_cap, min(args.repeat, 3), work,
                               args.rdflib_query_cap)

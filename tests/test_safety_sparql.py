@@ -12,7 +12,6 @@ from typer.testing import CliRunner
 
 from imr_graph.cli import app
 from imr_graph.errors import NotFoundError, QueryError
-from imr_graph.ingest import ingest
 from imr_graph.queries import (
     call_with_timeout,
     check_read_only,

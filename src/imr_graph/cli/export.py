@@ -11,7 +11,7 @@ import typer
 
 from ..errors import ImrGraphError
 from . import app, fail, say
-from .graph import BaseOpt, EndpointOpt, StoreOpt
+from .graph import BaseOpt, EndpointOpt, EngineOpt, StoreOpt
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -95,6 +95,7 @@ def export_cmd(
     store: StoreOpt = None,
     base: BaseOpt = None,
     endpoint: EndpointOpt = None,
+    engine: EngineOpt = None,
 ) -> None:
     """Export the graph (or part of it) as GraphML, GEXF, JSON, Cytoscape.js, DOT or HTML.
 
@@ -115,7 +116,8 @@ def export_cmd(
         what = selection.describe()
 
         def work() -> nx.MultiDiGraph:
-            with open_backend(store, endpoint, read_only=True, base=base) as gs:
+            with open_backend(store, endpoint, read_only=True, base=base,
+                              engine=engine) as gs:
                 return select(gs, selection, fold_spans=not keep_spans)
 
         with progress(f"reading the {what}") as steps:
@@ -152,6 +154,7 @@ def report_cmd(
     store: StoreOpt = None,
     base: BaseOpt = None,
     endpoint: EndpointOpt = None,
+    engine: EngineOpt = None,
 ) -> None:
     """Write an offline HTML report with charts made from the canned queries."""
     try:
@@ -159,7 +162,7 @@ def report_cmd(
         from ..report import write_report
         from .progress import progress
 
-        with (open_backend(store, endpoint, read_only=True, base=base) as gs,
+        with (open_backend(store, endpoint, read_only=True, base=base, engine=engine) as gs,
               progress("running the canned queries for the report")):
             path = write_report(gs, out, title=title)
         say(f"report -> {path}")

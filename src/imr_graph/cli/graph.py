@@ -53,6 +53,13 @@ GspEndpointOpt = Annotated[
                  "--endpoint).", show_default=False),
 ]
 
+EngineOpt = Annotated[
+    str | None,
+    typer.Option("--engine", help="The --endpoint server's kind: oxigraph, virtuoso, generic "
+                 "(default: $IMR_GRAPH_ENGINE, else detected from its Server header).",
+                 show_default=False),
+]
+
 
 class QueryFormat(StrEnum):
     table = "table"
@@ -89,11 +96,12 @@ def _open(
     gsp_endpoint: str | None = None,
     *,
     read_only: bool,
+    engine: str | None = None,
 ):
     from ..remote import open_backend
 
     return open_backend(store, endpoint, update_endpoint, gsp_endpoint=gsp_endpoint,
-                        read_only=read_only, base=base)
+                        read_only=read_only, base=base, engine=engine)
 
 
 @app.command()
@@ -104,6 +112,7 @@ def ingest(
     endpoint: EndpointOpt = None,
     update_endpoint: UpdateEndpointOpt = None,
     gsp_endpoint: GspEndpointOpt = None,
+    engine: EngineOpt = None,
     errors: Annotated[
         Path | None, typer.Option("--errors", help="Write failures as JSON lines to this file.")
     ] = None,
@@ -149,7 +158,8 @@ def ingest(
     letters = items = triples = 0
     failures: list[dict[str, str]] = []
     try:
-        with _open(store, base, endpoint, update_endpoint, gsp_endpoint, read_only=False) as gs:
+        with _open(store, base, endpoint, update_endpoint, gsp_endpoint, read_only=False,
+                   engine=engine) as gs:
             for table in tables:
                 from .dmhc import run_dmhc_file
 
@@ -234,6 +244,7 @@ def query(
     endpoint: EndpointOpt = None,
     update_endpoint: UpdateEndpointOpt = None,
     gsp_endpoint: GspEndpointOpt = None,
+    engine: EngineOpt = None,
     timeout: Annotated[
         float, typer.Option("--timeout", help="Stop the query after this many seconds "
                             "(exit 2); 0 = no limit.")
@@ -268,7 +279,8 @@ def query(
         limit = DEFAULT_TABLE_LIMIT if fmt is QueryFormat.table else 0
 
     def work() -> bool:
-        with _open(store, base, endpoint, update_endpoint, gsp_endpoint, read_only=True) as gs:
+        with _open(store, base, endpoint, update_endpoint, gsp_endpoint, read_only=True,
+                   engine=engine) as gs:
             result = run_query(gs, q, params, graph=graph, allow_service=allow_service)
             result, cut = limit_rows(result, limit, q.name)
             hidden = {p.name for p in q.params} | set(params)
@@ -327,6 +339,7 @@ def update(
     endpoint: EndpointOpt = None,
     update_endpoint: UpdateEndpointOpt = None,
     gsp_endpoint: GspEndpointOpt = None,
+    engine: EngineOpt = None,
 ) -> None:
     """Change the store with SPARQL Update (explicit write path; LOAD is disabled)."""
     if update_spec == "-":
@@ -336,7 +349,8 @@ def update(
     else:
         text = update_spec
     try:
-        with _open(store, base, endpoint, update_endpoint, gsp_endpoint, read_only=False) as gs:
+        with _open(store, base, endpoint, update_endpoint, gsp_endpoint, read_only=False,
+                   engine=engine) as gs:
             before = len(gs)
             gs.update(text)
             after = len(gs)
@@ -352,11 +366,13 @@ def stats(
     endpoint: EndpointOpt = None,
     update_endpoint: UpdateEndpointOpt = None,
     gsp_endpoint: GspEndpointOpt = None,
+    engine: EngineOpt = None,
     fmt: Annotated[StatsFormat, typer.Option("--format", "-f")] = StatsFormat.table,
 ) -> None:
     """Counts of cases, items, outcomes, shared concepts, graphs and triples."""
     try:
-        with _open(store, base, endpoint, update_endpoint, gsp_endpoint, read_only=True) as gs:
+        with _open(store, base, endpoint, update_endpoint, gsp_endpoint, read_only=True,
+                   engine=engine) as gs:
             counts = gs.stats()
             where = str(gs.path)
     except ImrGraphError as exc:
@@ -386,12 +402,14 @@ def dump(
     endpoint: EndpointOpt = None,
     update_endpoint: UpdateEndpointOpt = None,
     gsp_endpoint: GspEndpointOpt = None,
+    engine: EngineOpt = None,
 ) -> None:
     """Serialise the store (trig, nq: all named graphs; ttl, nt: the merged union)."""
     from .progress import progress
 
     try:
-        with (_open(store, base, endpoint, update_endpoint, gsp_endpoint, read_only=True) as gs,
+        with (_open(store, base, endpoint, update_endpoint, gsp_endpoint, read_only=True,
+                    engine=engine) as gs,
               progress(f"serialising as {fmt.value}")):
             g = gs.resolve_graph(graph) if graph else None
             if out is not None:
@@ -418,10 +436,12 @@ def drop(
     endpoint: EndpointOpt = None,
     update_endpoint: UpdateEndpointOpt = None,
     gsp_endpoint: GspEndpointOpt = None,
+    engine: EngineOpt = None,
 ) -> None:
     """Remove one case (its named graph) from the store."""
     try:
-        with _open(store, base, endpoint, update_endpoint, gsp_endpoint, read_only=False) as gs:
+        with _open(store, base, endpoint, update_endpoint, gsp_endpoint, read_only=False,
+                   engine=engine) as gs:
             graph = gs.resolve_graph(case)
             removed = gs.drop_case(case)
     except ImrGraphError as exc:
@@ -439,8 +459,9 @@ def validate(
     endpoint: EndpointOpt = None,
     update_endpoint: UpdateEndpointOpt = None,
     gsp_endpoint: GspEndpointOpt = None,
-    engine: Annotated[
-        ValidateEngine, typer.Option("--engine", help="sparql: the shapes compiled into "
+    engine: EngineOpt = None,
+    validator: Annotated[
+        ValidateEngine, typer.Option("--validator", help="sparql: the shapes compiled into "
                                      "queries the store runs (minutes at 100k letters); "
                                      "pyshacl: the reference engine (about 0.3 s a case).")
     ] = ValidateEngine.sparql,
@@ -466,10 +487,11 @@ def validate(
                    err=True)
 
     try:
-        with _open(store, base, endpoint, update_endpoint, gsp_endpoint, read_only=True) as gs:
+        with _open(store, base, endpoint, update_endpoint, gsp_endpoint, read_only=True,
+                   engine=engine) as gs:
             graphs = [gs.resolve_graph(graph)] if graph else None
             with progress("validating against the SHACL shapes") as steps:
-                report = validate_store(gs, graphs, engine=engine.value,
+                report = validate_store(gs, graphs, engine=validator.value,
                                         progress=tell if show_progress else steps.advance)
     except ImrGraphError as exc:
         fail(exc)
