@@ -33,6 +33,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	bash scripts/ensure-chromium.sh
+	bash scripts/ensure-virtuoso.sh
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)

@@ -13,6 +13,9 @@ For each size N (``--sizes``, default 1000; 10000 takes ~10 min and 100000 hours
    ``pyoxigraph.Store.bulk_load`` (the floor for our load path), and, up to
    ``--write-path-max`` letters, time our write path alone (the same ingest with ``--jobs
    1``: its writes do not share the cores with parsing workers);
+   at sizes up to ``--reingest-max`` (default 2000), time re-ingest in one child process: a
+   fresh ingest, the same letters again (unchanged letters are passed over), with
+   ``--resume``, and changed copies of every letter (:func:`child_reingest`);
 4. run every canned query (``imr_graph.queries``) once untimed, then ``--repeat`` times and
    more while they fit in a second (:func:`timed_runs`): p50 / p95; then time ``imr-graph
    validate`` (the SHACL shapes as SPARQL) on the same store, letters with the DMHC cases
@@ -22,6 +25,13 @@ For each size N (``--sizes``, default 1000; 10000 takes ~10 min and 100000 hours
    killed after ``--rdflib-cap`` seconds (unfinished queries are reported as capped); each
    timed rdflib run is followed by a burst of ours as long (:func:`paired_runs`, ours in a
    process of its own), and the ratios are those of these interleaved medians.
+
+6. at the sizes in ``--virtuoso-sizes`` (Debian ``virtuoso-opensource`` installed), the same
+   store on Virtuoso (:mod:`imr_graph.virtuoso`, a private server on loopback ports): its
+   N-Quads dump loaded with Virtuoso's bulk loader (timed, against ``bulk_load`` above), then
+   every canned query through ``--endpoint`` (:class:`imr_graph.remote.RemoteStore`, the
+   HTTP round trip included), timed like ours, with the p50 ratio Virtuoso / embedded and
+   the row counts of both.
 
 Then PDF text extraction on the real corpus: what ``imr_graph.reading`` uses (PDFium through
 pypdfium2, ``imr-graph``) versus pypdf, and plain pypdfium2 and pymupdf when a Python with them
@@ -183,6 +193,60 @@ def child_ingest(letters: str, store: str, jobs: int) -> dict:
         ),
         "jobs": jobs,
     }
+
+
+def changed_copy(letters: Path, out: Path) -> int:
+    """Copies of the letters, each changed early in its text (a sentence before the first
+    "injured worker", else before the second line): new bytes, the same case, and the
+    character spans after the change moved, as in a re-issued letter. Returns the count."""
+    shutil.rmtree(out, ignore_errors=True)
+    count = 0
+    for src in sorted(p for p in letters.rglob("*") if p.is_file()):
+        text = src.read_text(encoding="utf-8")
+        at = text.find("injured worker")
+        if at < 0:
+            at = text.find("\n") + 1
+        dest = out / src.relative_to(letters)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_text(text[:at] + "(Amended copy.) " + text[at:], encoding="utf-8")
+        count += 1
+    return count
+
+
+def child_reingest(letters: str, work: str, jobs: int) -> dict:
+    """Re-ingest, timed in one process, back to back: a fresh ingest of the letters into a
+    new store, the same letters again (unchanged: passed over), again with ``--resume``,
+    then changed copies of every letter (each case rewritten as a difference)."""
+    from imr_graph.pipeline import PipelineStats, ingest_parallel
+    from imr_graph.store import GraphStore
+
+    store = Path(work) / "reingest-store"
+    changed = Path(work) / "reingest-changed"
+    shutil.rmtree(store, ignore_errors=True)
+    n = changed_copy(Path(letters), changed)
+
+    def timed(folder: Path | str, resume: bool = False) -> dict:
+        stats = PipelineStats()
+        ok = errors = 0
+        t0 = time.perf_counter()
+        with GraphStore(store) as gs:
+            for r in ingest_parallel(gs, [folder], jobs=jobs, stats=stats, resume=resume):
+                ok += r.ok
+                errors += not r.ok
+        seconds = time.perf_counter() - t0
+        return {"seconds": seconds, "stored": ok, "errors": errors, "unchanged": stats.unchanged,
+                "skipped": stats.skipped, "write_seconds": stats.write_seconds,
+                "letters_per_s": stats.files / seconds}
+
+    out = {"letters": n, "jobs": jobs, "fresh": timed(letters), "unchanged": timed(letters),
+           "resume": timed(letters, resume=True), "changed": timed(changed)}
+    with GraphStore(store, read_only=True) as gs:
+        out["cases_after"] = gs.case_count()
+    out["unchanged_vs_resume"] = out["unchanged"]["seconds"] / out["resume"]["seconds"]
+    out["changed_vs_fresh"] = out["changed"]["seconds"] / out["fresh"]["seconds"]
+    shutil.rmtree(store, ignore_errors=True)
+    shutil.rmtree(changed, ignore_errors=True)
+    return out
 
 
 def child_enrich(store: str, dmhc_csv: str) -> dict:
@@ -639,8 +703,14 @@ def main() -> None:
     ap.add_argument("--pdf-limit", type=int, default=120, help="corpus PDFs to extract")
     ap.add_argument("--no-pdf", action="store_true", help="skip the PDF extraction benchmark")
     ap.add_argument("--no-rdflib", action="store_true", help="skip rdflib at every size")
+    ap.add_argument("--virtuoso-sizes", default="",
+                    help="sizes to also load into and query on Virtuoso (default: none; "
+                    "with --store, any value: that store)")
     ap.add_argument("--write-path-max", type=int, default=10000,
                     help="largest size at which the write path is also timed alone (--jobs 1)")
+    ap.add_argument("--reingest-max", type=int, default=2000,
+                    help="largest size at which re-ingest (unchanged, --resume, changed "
+                         "letters) is timed against a fresh ingest (0: never)")
     ap.add_argument("--no-enrich", action="store_true",
                     help="skip linking the vocabularies and loading the DMHC CSV after ingest")
     ap.add_argument("--workdir", default=None, help="where letters and stores go (temp dir)")
@@ -653,6 +723,7 @@ def main() -> None:
     args = ap.parse_args()
 
     from generate import generate
+    from virtuoso_step import bench_virtuoso
 
     from imr_graph.pipeline import default_jobs
     from imr_graph.store import GraphStore
@@ -666,8 +737,15 @@ def main() -> None:
     }
     plan = query_plan()
     if args.store:
-        results["sizes"].append(bench_store(args.store, plan, args.repeat, args.query_cap,
-                                            not args.no_validate))
+        entry = bench_store(args.store, plan, args.repeat, args.query_cap,
+                            not args.no_validate)
+        results["sizes"].append(entry)
+        if args.virtuoso_sizes:  # any value: the same store on Virtuoso too
+            with GraphStore(args.store, read_only=True) as gs:
+                case = first_case(gs)
+            entry["virtuoso"] = bench_virtuoso(
+                Path(args.store), with_case(plan, case), args.repeat, args.query_cap,
+                Path(args.workdir or tempfile.mkdtemp(prefix="imr-bench-")), entry["queries"])
         write_results(results, Path(args.out))
         return
     sizes = [int(s) for s in args.sizes.split(",") if s]
@@ -717,6 +795,14 @@ def main() -> None:
             entry["ratios"]["write_path_vs_bulk_load"] = ser["write_seconds"] / bulk["seconds"]
             print(f"[{n}] our write path alone (--jobs 1) {ser['write_seconds']:.1f}s = "
                   f"{entry['ratios']['write_path_vs_bulk_load']:.2f}x the bulk load", flush=True)
+        if n <= args.reingest_max:
+            entry["reingest"] = re = _child(["_reingest", str(letters), str(work), str(jobs)])
+            print(f"[{n}] re-ingest: fresh {re['fresh']['letters_per_s']:.0f} letters/s; "
+                  f"unchanged {re['unchanged']['letters_per_s']:.0f}/s "
+                  f"({re['unchanged_vs_resume']:.2f}x the time of --resume, "
+                  f"{re['resume']['letters_per_s']:.0f}/s); changed "
+                  f"{re['changed']['letters_per_s']:.0f}/s "
+                  f"({re['changed_vs_fresh']:.2f}x the time of a fresh ingest)", flush=True)
         if not args.no_enrich:
             dmhc = sorted(DMHC.glob("*.csv")) if DMHC.is_dir() else []
             entry["enrich"] = en = _child(["_enrich", str(store), str(dmhc[0]) if dmhc else ""])
@@ -737,6 +823,21 @@ def main() -> None:
               f"over the cap: {', '.join(capped) or 'none'}", flush=True)
         if not args.no_validate:
             entry["validate"] = bench_validate(str(store))
+        if str(n) in args.virtuoso_sizes.split(","):
+            entry["virtuoso"] = vi = bench_virtuoso(store, size_plan, args.repeat,
+                                                    args.query_cap, work, entry["queries"])
+            if "bulk_load_seconds" in vi:
+                # Virtuoso loads the enriched store (links, DMHC), bulk_load above the letters
+                # alone: compared by rate.
+                entry["ratios"]["oxigraph_bulk_rate_over_virtuoso"] = (
+                    bulk["triples_per_s"] / vi["bulk_triples_per_s"])
+                print(f"[{n}] virtuoso: bulk load {vi['bulk_load_seconds']:.1f}s for "
+                      f"{vi['triples']} triples ({vi['bulk_triples_per_s']:.0f}/s; ours "
+                      f"{bulk['triples_per_s']:.0f}/s), "
+                      f"queries p50 / embedded median "
+                      f"{vi.get('over_embedded_p50_median', float('nan')):.1f}x, max "
+                      f"{vi.get('over_embedded_p50_max', float('nan')):.1f}x, same stats "
+                      f"{vi['same_stats']}", flush=True)
         if n in rdflib_sizes:
             rd = bench_rdflib(nq, store, size_plan, args.rdflib_cap, min(args.repeat, 3), work,
                               args.rdflib_query_cap)
@@ -769,6 +870,8 @@ def main() -> None:
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "_ingest":
         print(json.dumps(child_ingest(sys.argv[2], sys.argv[3], int(sys.argv[4]))))
+    elif len(sys.argv) > 1 and sys.argv[1] == "_reingest":
+        print(json.dumps(child_reingest(sys.argv[2], sys.argv[3], int(sys.argv[4]))))
     elif len(sys.argv) > 1 and sys.argv[1] == "_enrich":
         print(json.dumps(child_enrich(sys.argv[2], sys.argv[3])))
     elif len(sys.argv) > 1 and sys.argv[1] == "_validate":

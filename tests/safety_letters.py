@@ -61,3 +61,13 @@ def env() -> dict[str, str]:
     e.pop("IMR_GRAPH_STORE", None)
     e.pop("IMR_GRAPH_ENDPOINT", None)
     return e
+
+
+def examples_store(path: Path) -> Path:
+    """A store at ``path`` with the two bundled example letters ingested; returns ``path``."""
+    from imr_graph.ingest import ingest
+    from imr_graph.store import GraphStore
+
+    with GraphStore(path) as gs:
+        assert all(r.ok for r in ingest(gs, [EXAMPLES]))
+    return path

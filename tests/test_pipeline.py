@@ -23,7 +23,7 @@ WHEN = datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 
 def _letters(tmp_path: Path, copies: int = 6) -> list[Path]:
-    """``copies`` letters per example, each with its own case number (more than SERIAL_BELOW)."""
+    """``copies`` letters per example, each with its own case number (enough for chunks)."""
     out = tmp_path / "letters"
     out.mkdir()
     paths = []

@@ -12,7 +12,6 @@ from typer.testing import CliRunner
 
 from imr_graph.cli import app
 from imr_graph.errors import NotFoundError, QueryError
-from imr_graph.ingest import ingest
 from imr_graph.queries import (
     call_with_timeout,
     check_read_only,
@@ -25,8 +24,7 @@ from imr_graph.queries import (
 )
 from imr_graph.store import GraphStore
 
-from .conftest import EXAMPLES
-from .safety_letters import cli, env
+from .safety_letters import cli, env, examples_store
 
 runner = CliRunner()
 
@@ -47,10 +45,7 @@ HEAVY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k 
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("sparql") / "store"
-    with GraphStore(path) as gs:
-        assert all(r.ok for r in ingest(gs, [EXAMPLES]))
-    return path
+    return examples_store(tmp_path_factory.mktemp("sparql") / "store")
 
 
 def query_cli(store: Path, *args: str) -> tuple[int, str, str]:

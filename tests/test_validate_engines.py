@@ -151,6 +151,6 @@ def test_cli_validate_engine_and_progress(broken: GraphStore) -> None:
     res = runner.invoke(app, ["validate", "--store", path, "--progress"])
     assert res.exit_code == 1
     assert "checks" in res.stderr and "violations:" in res.stdout
-    ref = runner.invoke(app, ["validate", "--store", path, "--engine", "pyshacl"])
+    ref = runner.invoke(app, ["validate", "--store", path, "--validator", "pyshacl"])
     assert ref.exit_code == 1
     assert res.stdout.splitlines()[-1] == ref.stdout.splitlines()[-1]

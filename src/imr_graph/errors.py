@@ -90,3 +90,7 @@ class RemoteWriteError(ImrGraphError):
 
 class StoreInUseError(StoreError):
     """The store is locked by another process (an ingest writing it)."""
+
+
+class OutputError(UsageError):
+    """An output file (``--out``, ``--errors``, ``-o``) cannot be written: a usage error."""

@@ -117,29 +117,39 @@ def ingest(
     :class:`~imr_graph.errors.StoreError`; input errors are reported per file. When the
     loop is done, concept nodes no case refers to any more are pruned.
     """
-    from .parsing import parse_document
-    from .reading import read_document
+    from .workers import read_letters
 
-    for entry in letter_files(paths, on_skip):
-        if isinstance(entry, InputError):
-            yield IngestResult(path=entry.path or "", error=entry)
+    def files() -> Iterator[str]:
+        for entry in letter_files(paths, on_skip):
+            if isinstance(entry, InputError):
+                failed.append(entry)
+            else:
+                yield str(entry)
+
+    failed: list[InputError] = []
+    # letters are read in a worker process, under memory and time limits (imr_graph.workers)
+    for done in read_letters(files()):
+        while failed:
+            error = failed.pop(0)
+            yield IngestResult(path=error.path or "", error=error)
+        result = IngestResult(path=done.path)
+        exc = done.exception()
+        if exc is not None:
+            result.error = exc
+            yield result
             continue
-        result = IngestResult(path=str(entry))
+        record = done.record
         try:
-            doc = read_document(entry)
-            record = parse_document(doc)
-            graph, triples = store.replace_case(record, doc.text, ingest_time=ingest_time,
+            graph, triples = store.replace_case(record, done.text, ingest_time=ingest_time,
                                                 extra=extra)
         except StoreError:
             raise
         except ImrGraphError as exc:
-            if exc.path is None:
-                exc = type(exc)(exc.message, path=entry)
-            result.error = exc
+            result.error = exc if exc.path else type(exc)(exc.message, path=done.path)
             yield result
             continue
-        except Exception as exc:  # a parser bug must not stop the other files
-            error = ImrGraphError(f"unexpected {type(exc).__name__}: {exc}", path=entry)
+        except Exception as exc:  # a mapping bug must not stop the other files
+            error = ImrGraphError(f"unexpected {type(exc).__name__}: {exc}", path=done.path)
             error.__cause__ = exc
             result.error = error
             yield result
@@ -150,4 +160,6 @@ def ingest(
         result.triples = triples
         result.notes = getattr(store, "take_conflicts", list)() or None  # remote stores: none
         yield result
+    for error in failed:
+        yield IngestResult(path=error.path or "", error=error)
     store.prune_concepts()

@@ -58,6 +58,12 @@ from .records import (
 )
 from .services import read_service
 
+MAPPING_VERSION = "1.3.0"
+"""The ontology version (``owl:versionInfo`` of ``ontology/imr.ttl``) this mapping writes;
+bump both whenever the triples of a letter change. Recorded on each ingest activity
+(``imr:mappingVersion``): ingest rewrites a stored letter with the same bytes only when it
+differs."""
+
 DEFAULT_BASE = "https://w3id.org/imr-graph/id/"
 """Default base IRI of data resources (override with ``--base`` or ``$IMR_GRAPH_BASE``)."""
 
@@ -551,6 +557,7 @@ def record_to_quads(
     b.add(activity, prov("used"), b.source)
     b.add(activity, prov("endedAtTime"), stamp)
     b.lit(activity, imr("parserVersion"), record.parser_version)
+    b.lit(activity, imr("mappingVersion"), MAPPING_VERSION)
     b.add(b.source, A, imr("SourceDocument"))
     b.add(b.source, imr("sha256"), Literal(record.source.sha256.lower()))
     b.lit(b.source, imr("filePath"), record.source.path)

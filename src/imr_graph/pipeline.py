@@ -4,9 +4,10 @@
 record -> quads -> case graph, one :class:`~imr_graph.ingest.IngestResult` per file, a failed
 file reported and skipped), but:
 
-* reading, parsing and mapping run in worker processes (``jobs``, default one per core,
-  ``concurrent.futures.ProcessPoolExecutor``); files go out in chunks and a bounded number
-  of chunks is in flight;
+* reading, parsing and mapping run in worker processes (``jobs``, default one per core;
+  :class:`~imr_graph.workers.WorkerPool`, which bounds each letter's memory and time, turns
+  a worker's death into that letter's error and ends the workers with their parent); files
+  go out in chunks and a bounded number of chunks is in flight;
 * memory does not grow with the corpus: the directories are walked lazily (twice: once to
   count for the progress bar), nothing is kept per letter or per stored case, and memory
   freed after each batch is given back to the system (:func:`release_freed_memory`);
@@ -18,7 +19,11 @@ file reported and skipped), but:
   transaction), as in the serial path;
 * ``resume=True`` skips files whose sha256 is already recorded in the store
   (:func:`stored_sha256`: one index lookup per file), so an interrupted ingest continues
-  where it stopped;
+  where it stopped; without it, a letter stored already with the same bytes by the same
+  parser version (:func:`unchanged`) is passed over too (``stats.unchanged``: writing it
+  again would change its ingest time only), unless ``extra`` adds to what is stored; a
+  changed letter of a stored case is written as the difference to the stored graph
+  (:meth:`~imr_graph.store.GraphStore.replace_graph`);
 * :class:`Progress` prints a progress line with rate and ETA on a terminal, plain log
   lines otherwise.
 """
@@ -29,12 +34,9 @@ import functools
 import os
 import sys
 import time
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import islice
 from pathlib import Path
 from typing import IO
 
@@ -43,16 +45,13 @@ from .errors import ImrGraphError, InputError, StoreError
 from .ingest import IngestResult, letter_files
 from .mapping import Extra
 from .store import GraphStore
+from .workers import WorkerPool
 
 CHUNK = 16
 """Files per task sent to a worker (amortises inter-process overhead)."""
 
 BATCH = 256
 """New cases written per atomic bulk load."""
-
-SERIAL_BELOW = 8
-"""Fewer files than this are processed in this process (a pool would only add start-up)."""
-
 
 def default_jobs() -> int:
     """One worker per usable core."""
@@ -63,13 +62,12 @@ def default_jobs() -> int:
 
 
 def use_pipeline(store: object, jobs: int | None, resume: bool, extra: Extra | None) -> bool:
-    """True when :func:`ingest_parallel` should run: a local store, and more than one job or
-    ``resume``, and an ``extra`` hook that can be sent to worker processes."""
+    """True when :func:`ingest_parallel` should run: a local store and an ``extra`` hook
+    that can be sent to worker processes (with one job too: letters are read in a worker,
+    under its limits, either way)."""
     import pickle
 
     if not isinstance(store, GraphStore):
-        return False
-    if not resume and (jobs or default_jobs()) <= 1:
         return False
     try:
         pickle.dumps(extra)
@@ -95,6 +93,40 @@ def stored_sha256(store: GraphStore, path: str | Path) -> str | None:
         return None
     found = store.store.quads_for_pattern(None, imr("sha256"), Literal(sha), None)
     return sha if next(found, None) is not None else None
+
+
+def unchanged(store: GraphStore, path: str | Path) -> bool:
+    """True when the letter at ``path`` is stored already with these very bytes, under this
+    store's base, by this parser version and this mapping version: storing it again would
+    change nothing but its ingest time, so ingest passes over it (a few index lookups, as
+    ``--resume`` does)."""
+    import hashlib
+
+    from pyoxigraph import Literal, NamedNode
+
+    from .mapping import MAPPING_VERSION, imr, source_iri
+    from .records import PARSER_VERSION
+
+    wanted = {imr("parserVersion"): PARSER_VERSION, imr("mappingVersion"): MAPPING_VERSION}
+
+    try:
+        with open(path, "rb") as fh:
+            sha = hashlib.file_digest(fh, "sha256").hexdigest()
+    except OSError:
+        return False
+    graphs = f"{store.base}graph/"
+    for q in store.store.quads_for_pattern(source_iri(sha, store.base), imr("sha256"),
+                                           Literal(sha), None):
+        graph = q.graph_name
+        if not isinstance(graph, NamedNode) or not graph.value.startswith(graphs):
+            continue
+        # its ingest activity, {base}case/{key}/ingest: every lookup has its subject bound,
+        # so it costs the same however many cases the store holds
+        activity = NamedNode(f"{store.base}case/{graph.value[len(graphs):]}/ingest")
+        if all(next(store.store.quads_for_pattern(activity, p, Literal(value), graph), None)
+               is not None for p, value in wanted.items()):
+            return True
+    return False
 
 
 # ------------------------------------------------------------------------------------------
@@ -172,15 +204,9 @@ def _process_one(path: str) -> _Done:
     return done
 
 
-def _process_chunk(paths: list[str]) -> list[_Done]:
-    return [_process_one(p) for p in paths]
-
-
-def _chunks(items: Iterable[str], size: int) -> Iterator[list[str]]:
-    """``items`` in lists of ``size`` (the last one shorter)."""
-    it = iter(items)
-    while part := list(islice(it, size)):
-        yield part
+def _died(path: str, reason: str) -> _Done:
+    """The answer for a letter whose worker died reading it (see :mod:`imr_graph.workers`)."""
+    return _Done(path=path, error=("InputError", reason, path))
 
 
 def _error_of(done: _Done) -> ImrGraphError:
@@ -268,6 +294,8 @@ class PipelineStats:
 
     files: int = 0
     skipped: int = 0
+    unchanged: int = 0
+    """Letters passed over because the store has them already, same bytes and parser."""
     write_seconds: float = 0.0
     """Time spent writing to the store (the load path, without parsing)."""
 
@@ -338,10 +366,15 @@ class _Writer:
             self.flush()
             t0 = time.perf_counter()
             try:
-                # the serial path: drop + insert in one transaction, older letters refused
+                # the serial path: one transaction (the difference to the stored graph),
+                # older letters refused
                 self.store.replace_graph(
-                    graph, parse(done.nquads + done.shared, format=RdfFormat.N_QUADS),
+                    graph, parse(done.nquads + self._new_shared(done.shared),
+                                 format=RdfFormat.N_QUADS),
                     newer_only=True)
+            except BaseException:
+                self.shared_written.clear()  # its shared lines may not have been written
+                raise
             finally:
                 self.stats.write_seconds += time.perf_counter() - t0
             return self.store.take_conflicts() or None
@@ -428,6 +461,11 @@ def ingest_parallel(
                 if bar:
                     bar.update(skipped=True)
                 continue
+            if extra is None and unchanged(store, e):
+                stats.unchanged += 1
+                if bar:
+                    bar.update(skipped=True)
+                continue
             yield str(e)
 
     held: list[IngestResult] = []
@@ -468,36 +506,15 @@ def ingest_parallel(
             if bar:
                 bar.update(ok=False)
             yield IngestResult(path=e.path or "", error=e)
-        if jobs <= 1 or stats.files < SERIAL_BELOW:
-            _init_worker(store.base, ingest_time, extra)
-            try:
-                for path in files():
-                    yield from handle(_process_one(path))
-            finally:
-                _init_worker("", None, None)
-        else:
-            chunk = max(1, min(chunk, stats.files // (8 * jobs)))
-            # Enough chunks in flight that the workers keep going while a batch is written
-            # (a bulk load of 256 cases takes about as long as parsing 350 letters here).
-            ahead = max(4 * jobs, 2 * batch // chunk + 1)
-            with ProcessPoolExecutor(
-                max_workers=jobs,
-                initializer=_init_worker,
-                initargs=(store.base, ingest_time, extra),
-            ) as pool:
-                inflight: deque[Future[list[_Done]]] = deque()
-                try:
-                    for part in _chunks(files(), chunk):
-                        inflight.append(pool.submit(_process_chunk, part))
-                        while len(inflight) >= ahead:
-                            for done in inflight.popleft().result():
-                                yield from handle(done)
-                    while inflight:
-                        for done in inflight.popleft().result():
-                            yield from handle(done)
-                finally:
-                    for f in inflight:
-                        f.cancel()
+        jobs = max(1, min(jobs, stats.files))
+        chunk = max(1, min(chunk, stats.files // (8 * jobs)))
+        # Enough chunks in flight that the workers keep going while a batch is written
+        # (a bulk load of 256 cases takes about as long as parsing 350 letters here).
+        ahead = max(4 * jobs, 2 * batch // chunk + 1)
+        with WorkerPool(jobs, _process_one, _died, initializer=_init_worker,
+                        initargs=(store.base, ingest_time, extra)) as pool:
+            for done in pool.map(files(), chunk=chunk, ahead=ahead):
+                yield from handle(done)
         writer.flush()
         yield from held
         held.clear()

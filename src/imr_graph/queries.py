@@ -24,12 +24,14 @@ import contextlib
 import dataclasses
 import difflib
 import functools
+import io
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 from pyoxigraph import (
     BlankNode,
@@ -48,7 +50,9 @@ from .errors import QueryError
 from .mapping import PREFIXES, XSD, resolve_base
 from .rates import add_rates, min_items_filter, rate_groups
 from .resources import queries_dir
+from .sparqlguard import network_operations, tokens
 from .store import GraphStore, QueryResult
+from .textutil import visible
 
 Term = NamedNode | Literal | BlankNode
 T = TypeVar("T")
@@ -205,20 +209,6 @@ _UPDATE_KEYWORDS = ("INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD"
                     "COPY", "WITH")
 
 
-# A keyword, not a prefixed name (imr:service) or a variable (?service), before its target.
-_SERVICE_RE = re.compile(r"(?i)(?<![\w:?$.-])SERVICE\s+(SILENT\s+)?(<|\?|\$|[A-Za-z_][\w.-]*:|:)")
-_LOAD_RE = re.compile(r"(?i)(?<![\w:?$.-])LOAD\s+(SILENT\s+)?(<|[A-Za-z_][\w.-]*:|:)")
-
-
-def _code_only(text: str, *, keep_iris: bool = False) -> str:
-    """SPARQL text without comments, string literals (and IRIs) for keyword checks."""
-    out = re.sub(r"'''.*?'''|\"\"\".*?\"\"\"", " ", text, flags=re.S)
-    out = re.sub(r"'(?:[^'\\\n]|\\.)*'|\"(?:[^\"\\\n]|\\.)*\"", " ", out)
-    iri = r"<[^<>\"{}|^`\\\s]*>"
-    out = re.sub(r"#[^\n]*", " ", re.sub(iri, "<>", out))
-    return out if keep_iris else out.replace("<>", " ")
-
-
 @functools.lru_cache(maxsize=256)
 def check_read_only(text: str, *, allow_service: bool = False) -> None:
     """Refuse SPARQL Update, and federated (``SERVICE``) queries unless ``allow_service``.
@@ -226,25 +216,36 @@ def check_read_only(text: str, *, allow_service: bool = False) -> None:
     Cached by text (a refused text raises again each time): a canned query is checked once
     per process, which matters for point lookups that run in well under a millisecond.
     """
-    code = _code_only(text)
-    body = re.sub(r"(?is)^\s*((PREFIX\s+[^\s:]*:\s*|BASE\s+)\s*)+", "", code)
-    first = body.strip().split(None, 1)[0].upper() if body.strip() else ""
+    first = ""
+    for kind, word in tokens(text):  # the first keyword after the PREFIX and BASE declarations
+        if kind == "word" and word.upper() in ("PREFIX", "BASE"):
+            continue
+        if kind in ("pname", "iri"):
+            continue
+        first = word.upper() if kind == "word" else ""
+        break
     if first in _UPDATE_KEYWORDS:
         raise QueryError(
             f"`query` is read-only and this is a SPARQL Update ({first}); "
             "use `imr-graph update` to change the store"
         )
-    if not allow_service and _SERVICE_RE.search(_code_only(text, keep_iris=True)):
+    if not allow_service and network_operations(text, parse=not _is_canned(text)):
         raise QueryError("federated queries (SERVICE) are disabled: imr-graph never uses the "
                          "network (--allow-service lets this query call out)")
 
 
 def check_update(text: str) -> None:
-    """Refuse updates that would reach the network (``LOAD``, ``SERVICE``)."""
-    code = _code_only(text, keep_iris=True)
-    for word, pattern in (("LOAD", _LOAD_RE), ("SERVICE", _SERVICE_RE)):
-        if pattern.search(code):
-            raise QueryError(f"{word} is disabled: imr-graph never uses the network")
+    """Refuse updates that would reach the network (``LOAD``, ``SERVICE``), by meaning
+    (:mod:`imr_graph.sparqlguard`), whatever the spelling."""
+    found = network_operations(text)
+    if found:
+        raise QueryError(f"{' and '.join(found)} is disabled: imr-graph never uses the network")
+
+
+def _is_canned(text: str) -> bool:
+    """True for the text of a canned query shipped with imr-graph (its tokens are judged
+    alone; tests/test_safety_sparql.py parses each one)."""
+    return any(q.text == text for q in canned_queries().values())
 
 
 # ----------------------------------------------------------------------------------------------
@@ -421,7 +422,8 @@ def _with_rates(result: QueryResult, least: int | None, name: str) -> QueryResul
     columns = [v.value for v in result.variables]
     if least is None and not rate_groups(columns):
         return result
-    rows = [[solution[c] for c in columns] for solution in result]
+    with query_errors(name):
+        rows = [[solution[c] for c in columns] for solution in result]
     if least is not None:
         try:
             rows = min_items_filter(columns, rows, least, name)
@@ -462,7 +464,20 @@ def call_with_timeout(fn: Callable[[], T], seconds: float | None, what: str = "q
     return box["value"]  # type: ignore[no-any-return]
 
 
-def limit_rows(result: QueryResult, limit: int | None) -> tuple[QueryResult, bool]:
+@contextlib.contextmanager
+def query_errors(name: str, sink: _Sink | None = None) -> Iterator[None]:
+    """Errors of a running query (a failed ``SERVICE`` call, a store read error) as one
+    :class:`QueryError` naming the query; a failed write to ``sink`` stays what it is."""
+    try:
+        yield
+    except (OSError, RuntimeError, ValueError) as exc:
+        if sink is not None and sink.failed:
+            raise
+        raise QueryError(f"{name}: query failed: {' '.join(str(exc).split())}") from None
+
+
+def limit_rows(result: QueryResult, limit: int | None,
+               name: str = "query") -> tuple[QueryResult, bool]:
     """At most ``limit`` rows of a SELECT result (None or 0: all); (result, truncated).
 
     Reads one row past the limit and stops there, so the rest is never computed (unless
@@ -476,11 +491,12 @@ def limit_rows(result: QueryResult, limit: int | None) -> tuple[QueryResult, boo
     columns = [v.value for v in result.variables]
     rows: list[list[Term | None]] = []
     truncated = False
-    for solution in result:
-        if len(rows) == limit:
-            truncated = True
-            break
-        rows.append([solution[c] for c in columns])
+    with query_errors(name):
+        for solution in result:
+            if len(rows) == limit:
+                truncated = True
+                break
+            rows.append([solution[c] for c in columns])
     return rows_to_solutions(columns, rows), truncated
 
 
@@ -522,20 +538,59 @@ def _syntax_message(message: str) -> str:
 # ----------------------------------------------------------------------------------------------
 
 
-def format_result(
+TABLE_ROW_CAP = 100_000
+"""Most rows a ``table`` holds: it keeps every row to size its columns, so beyond this it
+stops with an error; csv, tsv, json and xml (and ttl, nt) are streamed and have no cap."""
+
+
+class _Sink:
+    """The output of :func:`write_result`: remembers when writing itself failed (a closed
+    pipe, a full disk), so that error is not mistaken for the query's."""
+
+    def __init__(self, out: IO[bytes]) -> None:
+        self.out = out
+        self.failed = False
+
+    def write(self, data: bytes) -> int:
+        try:
+            return self.out.write(data)
+        except BaseException:
+            self.failed = True
+            raise
+
+    def flush(self) -> None:
+        with contextlib.suppress(AttributeError):
+            self.out.flush()
+
+
+def write_result(
     result: QueryResult,
+    out: IO[bytes],
     fmt: str = "table",
     *,
     base: str | None = None,
     hide: frozenset[str] | set[str] = frozenset(),
-) -> bytes:
-    """Serialise a query result: SELECT/ASK as table/csv/tsv/json/xml, graphs as ttl/nt.
+    name: str = "query",
+) -> None:
+    """Serialise a query result into ``out`` as it is computed (rows are written as they
+    come, never held: memory stays flat however many rows there are), except ``table``,
+    which holds at most :data:`TABLE_ROW_CAP` rows. SELECT/ASK as table/csv/tsv/json/xml,
+    graphs as ttl/nt.
 
     ``hide`` names columns left out of tables (the bound parameters, which are constant);
-    machine formats keep every column.
+    machine formats keep every column. An error while the query runs (a failed ``SERVICE``
+    call, a store read error) is a :class:`QueryError` naming ``name``.
     """
     if fmt not in FORMATS:
         raise QueryError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    sink = _Sink(out)
+    with query_errors(name, sink):
+        _write_result(result, sink, fmt, base, hide)
+        sink.flush()
+
+
+def _write_result(result: QueryResult, sink: _Sink, fmt: str, base: str | None,
+                  hide: frozenset[str] | set[str]) -> None:
     if isinstance(result, QueryTriples):
         if fmt == "table":
             fmt = "ttl"
@@ -543,27 +598,49 @@ def format_result(
             raise QueryError(f"CONSTRUCT/DESCRIBE results are graphs: use --format "
                              f"{' or '.join(GRAPH_FORMATS)}, not {fmt}")
         rdf_format = RdfFormat.TURTLE if fmt == "ttl" else RdfFormat.N_TRIPLES
-        out = serialize(result, format=rdf_format,
-                        prefixes=PREFIXES if fmt == "ttl" else None)
-        return out or b""
+        serialize(result, sink, format=rdf_format, prefixes=PREFIXES if fmt == "ttl" else None)
+        return
     if fmt in GRAPH_FORMATS:
         raise QueryError(f"SELECT/ASK results are tables: use --format "
                          f"{', '.join(SELECT_FORMATS)}, not {fmt}")
     if isinstance(result, QueryBoolean):
         if fmt == "table":
-            return b"true\n" if bool(result) else b"false\n"
-        out = result.serialize(format=_RESULT_FORMATS[fmt]) or b""
-        return out if out.endswith(b"\n") or fmt not in ("csv", "tsv") else out + b"\n"
+            sink.write(b"true\n" if bool(result) else b"false\n")
+            return
+        data = result.serialize(format=_RESULT_FORMATS[fmt]) or b""
+        sink.write(data if data.endswith(b"\n") or fmt not in ("csv", "tsv") else data + b"\n")
+        return
     assert isinstance(result, QuerySolutions)
     if fmt == "table":
-        return render_table(result, base=base, hide=hide).encode("utf-8")
-    return result.serialize(format=_RESULT_FORMATS[fmt])
+        sink.write(render_table(result, base=base, hide=hide).encode("utf-8"))
+        return
+    result.serialize(sink, format=_RESULT_FORMATS[fmt])
 
 
-def solutions_to_rows(result: QuerySolutions) -> tuple[list[str], list[list[Term | None]]]:
-    """Column names and rows of terms (None for unbound) of a SELECT result."""
+def format_result(
+    result: QueryResult,
+    fmt: str = "table",
+    *,
+    base: str | None = None,
+    hide: frozenset[str] | set[str] = frozenset(),
+) -> bytes:
+    """:func:`write_result` into bytes (for results known to be small)."""
+    buf = io.BytesIO()
+    write_result(result, buf, fmt, base=base, hide=hide)
+    return buf.getvalue()
+
+
+def solutions_to_rows(
+    result: QuerySolutions, cap: int | None = None
+) -> tuple[list[str], list[list[Term | None]]]:
+    """Column names and rows of terms (None for unbound) of a SELECT result; more than
+    ``cap`` rows is a :class:`QueryError`."""
     columns = [v.value for v in result.variables]
-    rows = [[sol[c] for c in columns] for sol in result]
+    rows = [[sol[c] for c in columns] for sol in islice(result, cap + 1 if cap else None)]
+    if cap and len(rows) > cap:
+        raise QueryError(f"more than {cap} rows for a table (which holds every row to size "
+                         "its columns): use --format csv, tsv, json or xml (written as the rows "
+                         "come), or --limit N")
     return columns, rows
 
 
@@ -580,7 +657,7 @@ def term_text(term: Term | None, base: str | None = None, width: int | None = No
         text = _shorten(term.value, base or resolve_base(None))
     else:
         text = str(term)
-    text = " ".join(text.split())
+    text = visible(" ".join(text.split()))  # letters are untrusted: no escape sequences
     if width is not None and len(text) > width:
         text = text[: width - 1] + "…"
     return text
@@ -602,8 +679,9 @@ def render_table(
     width: int = 80,
     hide: frozenset[str] | set[str] = frozenset(),
 ) -> str:
-    """A plain-text table with a header line and a row count."""
-    columns, rows = solutions_to_rows(result)
+    """A plain-text table with a header line and a row count (at most
+    :data:`TABLE_ROW_CAP` rows, else a :class:`QueryError`)."""
+    columns, rows = solutions_to_rows(result, TABLE_ROW_CAP)
     keep = [i for i, c in enumerate(columns) if c not in hide] if len(hide) < len(columns) else (
         list(range(len(columns)))
     )

@@ -29,6 +29,14 @@ Format = Literal["pdf", "text", "markdown"]
 MAX_BYTES = 50 * 1024 * 1024
 """Largest file accepted as a letter; real letters are well under 1 MB."""
 
+MAX_TEXT_CHARS = 2_000_000
+"""Longest text accepted from a letter (PDF or text file; the corpus's longest has 27,000
+characters): a PDF stops being read as soon as its pages pass it, so a page stream that
+inflates to hundreds of MB of text never reaches the parser."""
+
+MAX_PAGES = 500
+"""Most pages a PDF letter may have (real letters have 3 to 10)."""
+
 
 @dataclass(frozen=True)
 class Document:
@@ -73,6 +81,8 @@ def document_from_bytes(data: bytes, path: str) -> Document:
     if data.lstrip()[:5] == b"%PDF-":
         return Document(path, sha, "pdf", pdf_text(data, path))
     text = decode_text(data, path)
+    if len(text) > MAX_TEXT_CHARS:
+        raise InputError(_too_long(), path=path)
     if is_markdown(text):
         return Document(path, sha, "markdown", demarkdown(text))
     return Document(path, sha, "text", normalise_newlines(text))
@@ -96,7 +106,11 @@ def pdf_text(data: bytes, path: str) -> str:
             raise PdfError("PDF is protected by a password", path=path) from exc
         raise PdfError(f"broken PDF ({reason})", path=path) from exc
     pages: list[str] = []
+    size = 0
     try:
+        if len(doc) > MAX_PAGES:
+            raise PdfError(f"PDF has {len(doc)} pages, more than the {MAX_PAGES} a letter may "
+                           "have", path=path)
         for i in range(len(doc)):
             page = doc[i]
             textpage = page.get_textpage()
@@ -106,6 +120,9 @@ def pdf_text(data: bytes, path: str) -> str:
                 textpage.close()
                 page.close()
             pages.append(text if text.endswith("\n") or not text else text + "\n")
+            size += len(pages[-1])
+            if size > MAX_TEXT_CHARS:
+                raise PdfError(_too_long(), path=path)
     except pdfium.PdfiumError as exc:
         raise PdfError(f"broken PDF ({exc})", path=path) from exc
     finally:
@@ -114,6 +131,10 @@ def pdf_text(data: bytes, path: str) -> str:
     if not text.strip():
         raise PdfError("PDF has no extractable text (scanned image?)", path=path)
     return text
+
+
+def _too_long() -> str:
+    return f"more than {MAX_TEXT_CHARS:,} characters of text; not a normal letter"
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")

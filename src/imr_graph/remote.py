@@ -14,17 +14,20 @@ so ``queries.run_query`` and ``queries.format_result`` work on either backend.
   retried with exponential backoff; a case that still fails raises
   :class:`~imr_graph.errors.RemoteWriteError`, which the ingest loop reports for that file
   while the other files go on.
-* Reading: SPARQL 1.1 Protocol ``POST`` (``application/sparql-query``), results read back as
-  SPARQL JSON (SELECT/ASK) or N-Triples (CONSTRUCT/DESCRIBE). The default graph is the union
-  of the named graphs: Oxigraph is asked with its ``union-default-graph`` parameter; other
-  servers must be configured that way (Fuseki ``tdb2:unionDefaultGraph``; GraphDB and
-  Virtuoso do it by default) and are used with ``union_param=False``
-  (``$IMR_GRAPH_UNION_PARAM=0``).
+* Reading: SPARQL 1.1 Protocol ``POST``, results read back as SPARQL JSON (SELECT/ASK) or
+  N-Triples (CONSTRUCT/DESCRIBE). The default graph is the union of the named graphs:
+  Oxigraph is asked with its ``union-default-graph`` parameter; other servers have it as
+  their default (Virtuoso, GraphDB) or must be configured so (Fuseki
+  ``tdb2:unionDefaultGraph``). ``$IMR_GRAPH_UNION_PARAM=0``/``1`` overrides the profile.
+* Engines: what the protocols leave open (endpoint layout, direct or form-encoded requests,
+  basic or digest authentication, the server's own graphs, query rewrites) is an
+  :class:`~imr_graph.engines.EngineProfile`, named with ``engine`` (``--engine``) or
+  detected from the server's ``Server`` header.
 * Parameters (``substitutions``) cannot travel separately over the protocol; they are sent as
   a ``VALUES`` block of N-Triples-escaped terms at the head of the outermost ``WHERE`` group,
   so a value is still one RDF term and never becomes query syntax.
 * Credentials come from the environment only: ``IMR_GRAPH_TOKEN`` (bearer) or
-  ``IMR_GRAPH_USER`` + ``IMR_GRAPH_PASSWORD`` (basic).
+  ``IMR_GRAPH_USER`` + ``IMR_GRAPH_PASSWORD`` (basic, or digest for Virtuoso).
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ from pyoxigraph import (
     serialize,
 )
 
+from .engines import OXIGRAPH, EngineProfile, engine_profile, masked
 from .errors import RemoteWriteError, StoreError, UsageError
 from .mapping import (
     PREFIXES,
@@ -71,32 +75,47 @@ from .store import (
 TRANSIENT_STATUS = frozenset({429, 500, 502, 503, 504})
 """HTTP statuses retried with backoff."""
 
-DEFAULT_PATHS = {"query": "/query", "update": "/update", "gsp": "/store"}
-"""Endpoint paths of the Oxigraph server, used to derive the defaults from ``--endpoint``."""
-
-
 def derive_endpoints(
-    endpoint: str, update_endpoint: str | None = None, gsp_endpoint: str | None = None
+    endpoint: str,
+    update_endpoint: str | None = None,
+    gsp_endpoint: str | None = None,
+    profile: EngineProfile = OXIGRAPH,
+    *,
+    credentials: bool = False,
 ) -> tuple[str, str, str]:
-    """(query, update, graph store) URLs; defaults follow Oxigraph server's layout.
+    """(query, update, graph store) URLs; the defaults follow the engine profile's layout.
 
-    ``http://host:7878`` or ``http://host:7878/query`` both give ``.../query``,
-    ``.../update`` and ``.../store``.
+    Oxigraph: ``http://host:7878`` or ``http://host:7878/query`` both give ``.../query``,
+    ``.../update`` and ``.../store``; Virtuoso: ``/sparql`` and ``/sparql-graph-crud``
+    (their ``-auth`` forms when ``credentials``).
     """
-    parts = urllib.parse.urlsplit(endpoint)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise UsageError(f"--endpoint must be an http(s) URL, not {endpoint!r}")
-    path = parts.path.rstrip("/")
-    if not path:
-        path = DEFAULT_PATHS["query"]
-    root = path.rsplit("/", 1)[0]
-    query = urllib.parse.urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
+    urls = profile.endpoints(endpoint, credentials=credentials)
+    return urls["query"], update_endpoint or urls["update"], gsp_endpoint or urls["gsp"]
 
-    def sibling(name: str) -> str:
-        return urllib.parse.urlunsplit((parts.scheme, parts.netloc, root + DEFAULT_PATHS[name],
-                                        "", ""))
 
-    return query, update_endpoint or sibling("update"), gsp_endpoint or sibling("gsp")
+def has_credentials() -> bool:
+    """True when ``$IMR_GRAPH_TOKEN`` or ``$IMR_GRAPH_USER`` is set."""
+    return bool(os.environ.get("IMR_GRAPH_TOKEN") or os.environ.get("IMR_GRAPH_USER"))
+
+
+def _authentication(profile: EngineProfile, url: str) -> tuple[dict[str, str], Callable[..., Any]]:
+    """(headers, urlopen) for the profile: digest authentication is answered by an opener
+    (it needs the server's challenge); a token or basic credentials are a header."""
+    user = os.environ.get("IMR_GRAPH_USER")
+    if profile.auth == "digest" and user and not os.environ.get("IMR_GRAPH_TOKEN"):
+        passwords = urllib.request.HTTPPasswordMgrWithDefaultRealm()
+        parts = urllib.parse.urlsplit(url)
+        passwords.add_password(None, f"{parts.scheme}://{parts.netloc}/", user,
+                               os.environ.get("IMR_GRAPH_PASSWORD", ""))
+
+        def digest_open(req: urllib.request.Request, timeout: float) -> Any:
+            # A handler per request: urllib's keeps a retry count that an error answer
+            # (HTTP 500 after the challenge) leaves set, failing every later request.
+            handler = urllib.request.HTTPDigestAuthHandler(passwords)
+            return urllib.request.build_opener(handler).open(req, timeout=timeout)
+
+        return {}, digest_open
+    return auth_header(), urllib.request.urlopen
 
 
 def auth_header() -> dict[str, str]:
@@ -115,18 +134,6 @@ def auth_header() -> dict[str, str]:
 # Parameter binding over the protocol
 # ----------------------------------------------------------------------------------------------
 
-_MASK_RE = re.compile(
-    r"'''.*?'''|\"\"\".*?\"\"\"|'(?:[^'\\\n]|\\.)*'|\"(?:[^\"\\\n]|\\.)*\""
-    r"|<[^<>\"{}|^`\\\s]*>|#[^\n]*",
-    re.S,
-)
-
-
-def _masked(text: str) -> str:
-    """``text`` with strings, IRIs and comments blanked out (same length, for searching)."""
-    return _MASK_RE.sub(lambda m: " " * len(m.group(0)), text)
-
-
 def bind_values(text: str, substitutions: dict[str, Any]) -> str:
     """Put ``VALUES (?a ?b) { (t1 t2) }`` at the head of the outermost WHERE group, and of
     every group that uses one of the variables itself.
@@ -141,16 +148,16 @@ def bind_values(text: str, substitutions: dict[str, Any]) -> str:
     """
     if not substitutions:
         return text
-    masked = _masked(text)
-    m = re.search(r"(?i)\bWHERE\s*\{", masked)
+    masked_text = masked(text)
+    m = re.search(r"(?i)\bWHERE\s*\{", masked_text)
     if m is None:
-        m = re.search(r"(?i)\b(SELECT|ASK|DESCRIBE)\b[^{]*\{", masked)
+        m = re.search(r"(?i)\b(SELECT|ASK|DESCRIBE)\b[^{]*\{", masked_text)
     if m is None:
         raise SyntaxError("cannot bind parameters: the query has no WHERE clause")
     names = " ".join(f"?{name}" for name in substitutions)
     terms = " ".join(str(term) for term in substitutions.values())
     block = f" VALUES ({names}) {{ ({terms}) }}\n"
-    at = {m.end()} | _groups_using(masked, m.end(), set(substitutions))
+    at = {m.end()} | _groups_using(masked_text, m.end(), set(substitutions))
     out, last = [], 0
     for i in sorted(at):
         out += [text[last:i], block]
@@ -215,10 +222,14 @@ class RemoteStore(CaseStore):
         backoff: float = 0.5,
         timeout: float = 60.0,
         union_param: bool | None = None,
+        engine: str | EngineProfile | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        self.profile = (engine if isinstance(engine, EngineProfile)
+                        else engine_profile(engine, endpoint, timeout))
         self.query_url, self.update_url, self.gsp_url = derive_endpoints(
-            endpoint, update_endpoint, gsp_endpoint
+            endpoint, update_endpoint, gsp_endpoint, self.profile,
+            credentials=has_credentials(),
         )
         self.path = self.query_url  # where the data lives, for messages ("store ...")
         self.read_only = read_only
@@ -227,10 +238,12 @@ class RemoteStore(CaseStore):
         self.backoff = backoff
         self.timeout = timeout
         if union_param is None:
-            union_param = os.environ.get("IMR_GRAPH_UNION_PARAM", "1") not in ("0", "false", "")
+            env = os.environ.get("IMR_GRAPH_UNION_PARAM")
+            union_param = (self.profile.union_param if env is None
+                           else env not in ("0", "false", ""))
         self.union_param = union_param
         self._sleep = sleep
-        self._headers = auth_header()
+        self._headers, self._open = _authentication(self.profile, self.query_url)
         self.ping()
 
     # -- HTTP -----------------------------------------------------------------------------------
@@ -254,11 +267,12 @@ class RemoteStore(CaseStore):
             req = urllib.request.Request(url, data=body, method=method,
                                          headers={**self._headers, **(headers or {})})
             try:
-                with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+                with self._open(req, timeout=self.timeout) as resp:
                     return resp.status, resp.read()
             except urllib.error.HTTPError as exc:
                 status, data = exc.code, exc.read()
-                if status not in TRANSIENT_STATUS or attempt == attempts - 1:
+                if (status not in TRANSIENT_STATUS or attempt == attempts - 1
+                        or self.profile.permanent(data)):
                     return status, data
             except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:
                 if attempt == attempts - 1:
@@ -270,8 +284,8 @@ class RemoteStore(CaseStore):
     def ping(self) -> None:
         """Check that the query endpoint answers (a clear error instead of one per case)."""
         try:
-            status, data = self._request("POST", self.query_url,
-                                         body=b"ASK {}", headers=self._query_headers(),
+            body, headers = self._sparql("query", "ASK {}")
+            status, data = self._request("POST", self.query_url, body=body, headers=headers,
                                          retry=False)
         except OSError as exc:
             raise StoreError(f"cannot reach SPARQL endpoint: {exc}", path=self.query_url) \
@@ -283,9 +297,13 @@ class RemoteStore(CaseStore):
             raise StoreError(f"endpoint answered HTTP {status}: {_snippet(data)}",
                              path=self.query_url)
 
-    def _query_headers(self) -> dict[str, str]:
-        return {"Content-Type": "application/sparql-query",
-                "Accept": "application/sparql-results+json, application/n-triples;q=0.9"}
+    def _sparql(self, kind: str, text: str) -> tuple[bytes, dict[str, str]]:
+        """The body and headers of a ``query`` or ``update`` request, in the profile's form."""
+        headers = {"Accept": "application/sparql-results+json, application/n-triples;q=0.9"}
+        if self.profile.body == "form":
+            body = urllib.parse.urlencode({kind: text}).encode("ascii")
+            return body, {**headers, "Content-Type": "application/x-www-form-urlencoded"}
+        return text.encode("utf-8"), {**headers, "Content-Type": f"application/sparql-{kind}"}
 
     def _query_url(self, graph: NamedNode | None) -> str:
         params: list[tuple[str, str]] = []
@@ -333,8 +351,8 @@ class RemoteStore(CaseStore):
         return len(lines)
 
     def _post_update(self, text: str, graph: NamedNode) -> None:
-        status, data = self._request("POST", self.update_url, body=text.encode("utf-8"),
-                                     headers={"Content-Type": "application/sparql-update"})
+        body, headers = self._sparql("update", text)
+        status, data = self._request("POST", self.update_url, body=body, headers=headers)
         if status >= 300:
             raise RemoteWriteError(f"cannot write graph {graph.value}: HTTP {status} "
                                    f"{_snippet(data)}")
@@ -361,10 +379,9 @@ class RemoteStore(CaseStore):
 
         self._writable()
         check_update(text)
+        body, headers = self._sparql("update", _with_prefixes(text))
         try:
-            status, data = self._request(
-                "POST", self.update_url, body=_with_prefixes(text).encode("utf-8"),
-                headers={"Content-Type": "application/sparql-update"})
+            status, data = self._request("POST", self.update_url, body=body, headers=headers)
         except OSError as exc:
             raise StoreError(f"update failed: {exc}", path=self.update_url) from None
         if status == 400:
@@ -387,9 +404,9 @@ class RemoteStore(CaseStore):
         Raises ``SyntaxError`` when the server rejects the query (HTTP 400), ``RuntimeError``
         for other failures and ``OSError`` when the server cannot be reached, like pyoxigraph.
         """
-        body = _with_prefixes(bind_values(text, substitutions or {}))
-        status, data = self._request("POST", self._query_url(graph), body=body.encode("utf-8"),
-                                     headers=self._query_headers())
+        text = self.profile.rewrite(_with_prefixes(bind_values(text, substitutions or {})))
+        body, headers = self._sparql("query", text)
+        status, data = self._request("POST", self._query_url(graph), body=body, headers=headers)
         if status == 400:
             raise SyntaxError(_snippet(data, 400))
         if status >= 300:
@@ -412,7 +429,8 @@ class RemoteStore(CaseStore):
 
     def named_graphs(self) -> list[NamedNode]:
         """All named graphs holding triples, sorted by IRI."""
-        rows = self._select("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
+        rows = self._select("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } "
+                            f"{self.profile.graph_filter()} }}")
         graphs = [r["g"] for r in rows if isinstance(r["g"], NamedNode)]
         return sorted(graphs, key=lambda g: g.value)
 
@@ -434,7 +452,8 @@ class RemoteStore(CaseStore):
         return self._count(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {graph} {{ ?s ?p ?o }} }}")
 
     def __len__(self) -> int:
-        return self._count("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
+        return self._count("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } "
+                           f"{self.profile.graph_filter()} }}")
 
     def stats(self) -> dict[str, int]:
         """The same counts as :meth:`GraphStore.stats`."""
@@ -455,7 +474,8 @@ class RemoteStore(CaseStore):
             result = self.query(f"SELECT ?s ?p ?o WHERE {{ GRAPH {graph} {{ ?s ?p ?o }} }}")
             assert isinstance(result, QuerySolutions)
             return iter([Quad(s["s"], s["p"], s["o"], graph) for s in result])
-        result = self.query("SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
+        result = self.query("SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } "
+                            f"{self.profile.graph_filter()} }}")
         assert isinstance(result, QuerySolutions)
         return iter([Quad(s["s"], s["p"], s["o"], s["g"]) for s in result])
 
@@ -513,10 +533,13 @@ def open_backend(
     gsp_endpoint: str | None = None,
     read_only: bool = False,
     base: str | None = None,
+    engine: str | None = None,
 ) -> GraphStore | RemoteStore:
     """The embedded store at ``store``, or the server at ``endpoint`` when one is given.
 
-    ``$IMR_GRAPH_ENDPOINT`` stands in for ``endpoint`` when no ``--store`` is given either.
+    ``$IMR_GRAPH_ENDPOINT`` stands in for ``endpoint`` when no ``--store`` is given either;
+    ``engine`` names the server's profile (:data:`~imr_graph.engines.ENGINES`; default
+    ``$IMR_GRAPH_ENGINE``, else detected).
     """
     if endpoint is None and store is None:
         endpoint = os.environ.get("IMR_GRAPH_ENDPOINT") or None
@@ -524,9 +547,9 @@ def open_backend(
         if store is not None:
             raise UsageError("give --store or --endpoint, not both")
         return RemoteStore(endpoint, update_endpoint=update_endpoint, gsp_endpoint=gsp_endpoint,
-                           read_only=read_only, base=base)
-    if update_endpoint is not None or gsp_endpoint is not None:
-        raise UsageError("--update-endpoint and --gsp-endpoint need --endpoint")
+                           read_only=read_only, base=base, engine=engine)
+    if update_endpoint is not None or gsp_endpoint is not None or engine is not None:
+        raise UsageError("--update-endpoint, --gsp-endpoint and --engine need --endpoint")
     return GraphStore(store, read_only=read_only, base=base)
 
 

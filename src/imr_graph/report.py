@@ -414,9 +414,7 @@ def report_html(data: dict[str, Any], title: str = "IMR decisions: a visual repo
 def write_report(store: GraphStore, out_dir: str | Path, *, title: str | None = None) -> Path:
     """Run the report queries on ``store`` and write ``out_dir/index.html``; returns its path."""
     data = report_data(store)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / "index.html"
+    from .outputs import write_file
+
     page = report_html(data, title or "IMR decisions: a visual report", str(store.path))
-    path.write_text(page, encoding="utf-8")
-    return path
+    return write_file(Path(out_dir) / "index.html", page)

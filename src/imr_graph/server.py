@@ -6,6 +6,11 @@ graphs as the default graph (``--union-default-graph``) so canned queries work u
 The server has the SPARQL 1.1 Protocol at ``/query`` and ``/update``, the Graph Store Protocol
 at ``/store`` and a browser query UI at ``/``.
 
+The Oxigraph server listens on a private loopback address; the address the user binds is
+served by :class:`imr_graph.httpguard.GuardServer`, which checks the ``Host`` header and
+refuses ``SERVICE``/``LOAD`` (no outbound requests unless ``allow_service``) before it
+forwards a request.
+
 A store that another process is writing (an ``imr-graph ingest`` holds its RocksDB ``LOCK``)
 is refused with a one-line :class:`~imr_graph.errors.StoreInUseError`: Oxigraph calls opening
 such a store read-only "undefined behaviour", and read-write would fail on the lock.
@@ -13,7 +18,6 @@ such a store read-only "undefined behaviour", and read-write would fail on the l
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import os
 import shutil
@@ -27,6 +31,8 @@ from pathlib import Path
 from types import TracebackType
 
 from .errors import StoreError, StoreInUseError, UsageError
+from .httpguard import GuardServer
+from .workers import die_with_parent
 
 DEFAULT_BIND = "127.0.0.1:7878"
 
@@ -79,6 +85,21 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(s.getsockname()[1])
 
 
+def private_loopback() -> str:
+    """A random loopback address (``127.x.y.z``, Linux routes all of 127/8 to ``lo``) for
+    the Oxigraph server behind the guard: nothing outside this machine reaches it, and a page
+    in a browser would have to guess the address and the port. ``127.0.0.1`` elsewhere."""
+    import secrets
+
+    host = "127.{}.{}.{}".format(*(1 + secrets.randbelow(254) for _ in range(3)))
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind((host, 0))
+        except OSError:
+            return "127.0.0.1"
+    return host
+
+
 def serve_command(store: Path, bind: str = DEFAULT_BIND, *, read_write: bool = False) -> list[str]:
     """The ``oxigraph`` command line that serves ``store``."""
     mode = "serve" if read_write else "serve-read-only"
@@ -87,13 +108,10 @@ def serve_command(store: Path, bind: str = DEFAULT_BIND, *, read_write: bool = F
 
 
 def _die_with_parent() -> None:
-    """In the child: ask Linux to kill the server when its parent dies (no orphans)."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-        import signal
+    """In the child: the server gets SIGTERM when its parent dies (no orphans)."""
+    import signal
 
-        with contextlib.suppress(OSError):
-            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    die_with_parent(sig=signal.SIGTERM)
 
 
 class OxigraphServer:
@@ -112,13 +130,18 @@ class OxigraphServer:
         *,
         read_write: bool = False,
         log: Path | None = None,
+        allow_service: bool = False,
+        allow_hosts: tuple[str, ...] = (),
     ) -> None:
         self.store = Path(store).expanduser()
         self.host, self.port = parse_bind(bind)
         self.bind = bind
         self.read_write = read_write
         self.log = log
+        self.allow_service = allow_service
+        self.allow_hosts = allow_hosts
         self.process: subprocess.Popen[bytes] | None = None
+        self.guard: GuardServer | None = None
 
     @property
     def url(self) -> str:
@@ -142,17 +165,34 @@ class OxigraphServer:
         self.check_store()
         if self.read_write:
             self.store.mkdir(parents=True, exist_ok=True)
-        cmd = serve_command(self.store, self.bind, read_write=self.read_write)
+        inner = private_loopback()
+        inner_port = free_port(inner)
+        try:
+            self.guard = GuardServer((self.host, self.port), (inner, inner_port),
+                                     allow_service=self.allow_service,
+                                     allow_hosts=self.allow_hosts)
+        except OSError as exc:
+            raise UsageError(f"cannot listen on {self.bind}: {exc.strerror or exc}") from None
+        self.guard.start()
+        cmd = serve_command(self.store, f"{inner}:{inner_port}", read_write=self.read_write)
         out = self.log.open("ab") if self.log is not None else subprocess.DEVNULL
         try:
             self.process = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT
                                             if self.log is not None else subprocess.PIPE,
                                             preexec_fn=_die_with_parent)
+        except BaseException:
+            self._stop_guard()
+            raise
         finally:
             if self.log is not None:
                 out.close()  # type: ignore[union-attr]
         self.wait_ready(timeout)
         return self
+
+    def _stop_guard(self) -> None:
+        if self.guard is not None:
+            self.guard.stop()
+            self.guard = None
 
     def wait_ready(self, timeout: float) -> None:
         """Poll ``/query`` until it answers; raise StoreError if the server exits or times out."""
@@ -164,6 +204,7 @@ class OxigraphServer:
                 err = self.process.stderr.read().decode("utf-8", "replace") \
                     if self.process.stderr else ""
                 self.process = None
+                self._stop_guard()
                 reason = " ".join(err.split())[-300:] or f"exit code {code}"
                 raise StoreError(f"oxigraph server did not start: {reason}", path=self.store)
             try:
@@ -180,6 +221,7 @@ class OxigraphServer:
 
     def kill(self) -> None:
         """Kill the server at once (SIGKILL), as a crash would."""
+        self._stop_guard()
         if self.process is not None:
             self.process.kill()
             self.process.wait(timeout=10)
@@ -187,6 +229,7 @@ class OxigraphServer:
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop the server (SIGTERM, then SIGKILL after ``timeout`` s)."""
+        self._stop_guard()
         if self.process is None:
             return
         self.process.terminate()

@@ -5,7 +5,7 @@ hours for a 100k-letter store, and memory that grows with it. Here each property
 the shapes graph becomes one or two SPARQL queries that return only the nodes violating it,
 run on the store itself (no copy, memory flat): minutes at 100k letters (see
 docs/performance.md). :mod:`imr_graph.validate` uses it for ``imr-graph validate``; pySHACL
-remains the reference (``--engine pyshacl``) and the tests check that both report the same.
+remains the reference (``--validator pyshacl``) and the tests check that both report the same.
 
 The subset of SHACL compiled (what ``shapes.ttl`` uses; anything else is a
 :class:`~imr_graph.errors.ShapesError`, never silently skipped):

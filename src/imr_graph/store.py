@@ -395,9 +395,11 @@ class GraphStore(CaseStore):
         """Replace the content of ``graph`` with ``quads`` atomically; returns its triple count.
 
         Quads must be in ``graph`` or in the concepts graph (``{base}graph/concepts``), whose
-        quads are added (set semantics: adding a triple twice stores it once). Drop and
-        inserts are one SPARQL update, i.e. one Oxigraph transaction: on any error the old
-        graph stays as it was.
+        quads are added (set semantics: adding a triple twice stores it once). The removal
+        of the old triples and the inserts are one SPARQL update, i.e. one Oxigraph
+        transaction: on any error the old graph stays as it was. A graph already stored is
+        changed by its difference only (``DELETE DATA`` of the triples that went,
+        ``INSERT DATA`` of those that came).
 
         ``newer_only`` (case graphs): when the stored graph comes from a different letter
         (another ``imr:sha256``), the later ``imr:decisionDate`` wins: an older letter raises
@@ -410,14 +412,38 @@ class GraphStore(CaseStore):
             self._check_newer(graph, quads)
         concepts = self.concepts_graph
         own, shared = triple_lines(quads, graph, concepts)
-        update = f"DROP SILENT GRAPH {graph}"
-        blocks = [f"GRAPH {g} {{\n" + "\n".join(lines) + "\n}"
-                  for g, lines in ((graph, own), (concepts, shared)) if lines]
-        if blocks:
-            update += " ;\nINSERT DATA {\n" + "\n".join(blocks) + "\n}"
+        # the stored version as N-Triples lines (Oxigraph's own serialisation, which is how
+        # triple_lines writes them too)
+        old = (store.dump(format=RdfFormat.N_TRIPLES, from_graph=graph) or b"").decode()
+        if old and "_:" not in old:
+            # Most of a re-ingested case is unchanged (a changed letter moves some spans,
+            # an unchanged one only its ingest time): delete and insert just the difference,
+            # still in one transaction (about 3 times faster than dropping the graph and
+            # inserting every triple again).
+            before = dict.fromkeys(old.splitlines())
+            keep = set(own)
+            gone = [line for line in before if line not in keep]
+            added = [line for line in own if line not in before]
+            parts = []
+            if gone:
+                parts.append(f"DELETE DATA {{ GRAPH {graph} {{\n" + "\n".join(gone) + "\n} }")
+            blocks = [f"GRAPH {g} {{\n" + "\n".join(lines) + "\n}"
+                      for g, lines in ((graph, added), (concepts, shared)) if lines]
+            if blocks:
+                parts.append("INSERT DATA {\n" + "\n".join(blocks) + "\n}")
+            update = " ;\n".join(parts)
+            written = len(gone) + len(added) + len(shared)
+        else:
+            update = f"DROP SILENT GRAPH {graph}"
+            blocks = [f"GRAPH {g} {{\n" + "\n".join(lines) + "\n}"
+                      for g, lines in ((graph, own), (concepts, shared)) if lines]
+            if blocks:
+                update += " ;\nINSERT DATA {\n" + "\n".join(blocks) + "\n}"
+            written = len(own) + len(shared)
         try:
-            store.update(update)
-            self._unflushed += len(own) + len(shared)
+            if update:
+                store.update(update)
+            self._unflushed += written
             if self._unflushed >= FLUSH_EVERY:
                 # RocksDB keeps written data in memtables until a flush: without one, memory
                 # grows with every case of a long ingest.

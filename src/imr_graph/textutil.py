@@ -1,4 +1,4 @@
-"""Small text helpers shared by the parsing modules (no I/O, no RDF)."""
+"""Small text helpers shared by the parsing modules and the CLI (no I/O, no RDF)."""
 
 from __future__ import annotations
 
@@ -52,3 +52,30 @@ def dedupe(values: list[str]) -> list[str]:
             seen.add(key)
             out.append(v)
     return out
+
+
+# C0 and C1 controls, DEL, and the invisible characters that reorder or hide text on a
+# terminal (bidirectional overrides and isolates, zero-width marks, line/paragraph separators),
+# and lone surrogates (the undecodable bytes of a file name).
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u00ad\u061c\u200b-\u200f\u2028-\u202e"
+                     "\u2060-\u2069\ud800-\udfff\ufeff\ufff9-\ufffb]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\x1b": "\\e"}
+
+
+def visible(text: str) -> str:
+    """``text`` safe to print on a terminal as one line: every control or invisible
+    formatting character is shown as an escape (``\\n``, ``\\r``, ``\\t``, ``\\e`` for ESC,
+    else ``\\xHH`` / ``\\uHHHH``), so a file name cannot forge a second line, move the
+    cursor, recolour or retitle the terminal, or hide part of itself."""
+    if _UNSAFE.search(text) is None:
+        return text
+
+    def one(m: re.Match[str]) -> str:
+        ch = m[0]
+        if ch in _NAMED:
+            return _NAMED[ch]
+        code = ord(ch)
+        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+    return _UNSAFE.sub(one, text)
+

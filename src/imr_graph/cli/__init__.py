@@ -12,12 +12,14 @@ traceback instead. Exit codes: 0 ok, 1 some inputs failed or data does not confo
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
 from typer.core import TyperGroup
 
 from ..errors import ImrGraphError
+from ..textutil import visible
 
 #: Typer's value types (``<str>``, ``<int range>``, ``<list[Path]>``) as plain words.
 _PLAIN_TYPES = {"str": "TEXT", "int": "INTEGER", "float": "NUMBER", "path": "PATH",
@@ -106,20 +108,83 @@ def main(
     _state["debug"] = debug
 
 
+def error_line(exc: BaseException) -> tuple[str, int]:
+    """The one line printed for ``exc`` (control characters shown visibly) and the exit
+    status it calls for: an ImrGraphError's own, 2 for an operating-system error (a file
+    that cannot be read or written), 1 for anything else."""
+    if isinstance(exc, ImrGraphError):
+        message, code = str(exc), exc.exit_code
+    elif isinstance(exc, OSError):
+        where = f"{exc.filename}: " if exc.filename else ""
+        message, code = f"{where}{exc.strerror or exc}", 2
+    else:
+        message, code = f"{type(exc).__name__}: {exc}", 1
+    return f"imr-graph: error: {visible(message)}", code
+
+
 def fail(exc: BaseException, code: int | None = None) -> NoReturn:
     """Print one line for ``exc`` on stderr (traceback with --debug) and exit."""
     if _state["debug"]:
         raise exc
-    message = str(exc) if isinstance(exc, ImrGraphError) else f"{type(exc).__name__}: {exc}"
-    typer.echo(f"imr-graph: error: {message}", err=True)
-    if code is None:
-        code = exc.exit_code if isinstance(exc, ImrGraphError) else 1
-    raise typer.Exit(code)
+    line, default = error_line(exc)
+    typer.echo(line, err=True)
+    raise typer.Exit(default if code is None else code)
+
+
+def say(message: str, *, err: bool = False) -> None:
+    """Print one line that may contain file names or other untrusted text (shown with
+    :func:`~imr_graph.textutil.visible`)."""
+    typer.echo(visible(message), err=err)
+
+
+class RawStdout:
+    """Standard output for results written as they come: each write goes straight to file
+    descriptor 1 (``os.write``), so a thread left writing after ``--timeout`` holds no lock
+    of ``sys.stdout`` when the process exits. Under a test runner (no real descriptor) it
+    writes to ``sys.stdout.buffer``."""
+
+    def __init__(self) -> None:
+        import sys
+
+        sys.stdout.flush()
+        try:
+            self.fd: int | None = sys.stdout.fileno()
+        except (AttributeError, OSError, ValueError):
+            self.fd = None
+        self.buffer = sys.stdout.buffer
+
+    def write(self, data: bytes) -> int:
+        import os
+
+        if self.fd is None:
+            return self.buffer.write(data)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self.fd, view):]
+        return len(data)
+
+    def flush(self) -> None:
+        if self.fd is None:
+            self.buffer.flush()
+
+
+def write_failures(path: Path | None, rows: list[dict[str, Any]]) -> None:
+    """``--errors FILE``: the failures as JSON lines, written atomically (nothing when
+    ``path`` is None)."""
+    if path is None:
+        return
+    import json
+
+    from ..outputs import atomic_output
+
+    with atomic_output(path, text=True) as fh:
+        for row in rows:
+            fh.write(json.dumps(row) + "\n")
 
 
 def warn(message: str) -> None:
-    """Print one line on stderr."""
-    typer.echo(f"imr-graph: {message}", err=True)
+    """Print one line on stderr (control characters shown visibly)."""
+    typer.echo(f"imr-graph: {visible(message)}", err=True)
 
 
 def run() -> None:
@@ -141,9 +206,9 @@ def run() -> None:
     except OSError as exc:
         if _state["debug"]:
             raise
-        where = f"{exc.filename}: " if exc.filename else ""
-        typer.echo(f"imr-graph: error: {where}{exc.strerror or exc}", err=True)
-        sys.exit(2)
+        line, code = error_line(exc)
+        typer.echo(line, err=True)
+        sys.exit(code)
     except Exception as exc:
         # Click's usage errors (bad option, bad --format value, missing argument): one line.
         if not (hasattr(exc, "format_message") and hasattr(exc, "exit_code")):
@@ -152,7 +217,7 @@ def run() -> None:
             typer.echo(exc.format_message())
             sys.exit(0)
         command = getattr(getattr(exc, "ctx", None), "command_path", "imr-graph")
-        typer.echo(f"imr-graph: error: {exc.format_message()} (see `{command} --help`)",
+        typer.echo(f"imr-graph: error: {visible(exc.format_message())} (see `{command} --help`)",
                    err=True)
         sys.exit(exc.exit_code)
     sys.exit(code if isinstance(code, int) else 0)

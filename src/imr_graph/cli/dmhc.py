@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from ..errors import ImrGraphError, UsageError
-from . import _state, app, fail, warn
+from . import _state, app, fail, say, warn, write_failures
 from .graph import BaseOpt, StoreOpt
 
 MAX_ROW_WARNINGS = 20
@@ -34,7 +33,7 @@ def run_dmhc_file(gs: Any, path: Path, *, force: bool = False, verbose: bool = F
         def report(done: int, total: int) -> None:
             steps.advance(done, total)
             if verbose:
-                typer.echo(f"{path}: {done}/{total} cases", err=True)
+                say(f"{path}: {done}/{total} cases", err=True)
 
         result = ingest_dmhc(gs, path, force=force, progress=report)
     for n, err in enumerate(result.errors):
@@ -97,11 +96,10 @@ def ingest_dmhc_command(
             total, where = len(gs), gs.path
     except ImrGraphError as exc:
         fail(exc)
-    if errors is not None:
-        errors.parent.mkdir(parents=True, exist_ok=True)
-        with errors.open("w", encoding="utf-8") as fh:
-            for row in bad:
-                fh.write(json.dumps(row) + "\n")
-    typer.echo(f"store {where}: {total} triples")
+    try:
+        write_failures(errors, bad)
+    except ImrGraphError as exc:
+        fail(exc)
+    say(f"store {where}: {total} triples")
     if bad:
         raise typer.Exit(1)

@@ -5,13 +5,16 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ..errors import ImrGraphError
-from . import app, fail
-from .graph import BaseOpt, EndpointOpt, StoreOpt
+from . import app, fail, say
+from .graph import BaseOpt, EndpointOpt, EngineOpt, StoreOpt
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 class System(StrEnum):
@@ -85,9 +88,14 @@ def export_cmd(
         typer.Option("--system", help="Only the cases of one system: dwc (the letters) or "
                      "dmhc (the health-plan data); default both.", show_default=False),
     ] = None,
+    timeout: Annotated[
+        float, typer.Option("--timeout", help="Stop after this many seconds of querying "
+                            "(exit 2); 0 = no limit.")
+    ] = 300.0,
     store: StoreOpt = None,
     base: BaseOpt = None,
     endpoint: EndpointOpt = None,
+    engine: EngineOpt = None,
 ) -> None:
     """Export the graph (or part of it) as GraphML, GEXF, JSON, Cytoscape.js, DOT or HTML.
 
@@ -96,7 +104,7 @@ def export_cmd(
     """
     try:
         from ..export import FORMATS, Selection, check_size, render, select
-        from ..queries import parse_param_args
+        from ..queries import call_with_timeout, parse_param_args
         from ..remote import open_backend
         from .progress import progress
 
@@ -106,9 +114,14 @@ def export_cmd(
             system=system.value if system else None,
         )
         what = selection.describe()
+
+        def work() -> nx.MultiDiGraph:
+            with open_backend(store, endpoint, read_only=True, base=base,
+                              engine=engine) as gs:
+                return select(gs, selection, fold_spans=not keep_spans)
+
         with progress(f"reading the {what}") as steps:
-            with open_backend(store, endpoint, read_only=True, base=base) as gs:
-                graph = select(gs, selection, fold_spans=not keep_spans)
+            graph = call_with_timeout(work, timeout, f"export of {what}")
             limit = FORMATS[fmt.value] if max_nodes is None else max_nodes
             check_size(graph, limit, fmt.value, what)
             steps.step(f"writing {graph.number_of_nodes()} nodes as {fmt.value}")
@@ -122,14 +135,12 @@ def export_cmd(
             sys.stdout.write(text)
             sys.stdout.flush()
         else:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_text(text, encoding="utf-8")
+            from ..outputs import write_file
+
+            write_file(out, text)
         where = out if out is not None else "stdout"
-        typer.echo(
-            f"exported {what}: {graph.number_of_nodes()} nodes, {graph.number_of_edges()} "
-            f"edges as {fmt.value} -> {where}",
-            err=True,
-        )
+        say(f"exported {what}: {graph.number_of_nodes()} nodes, {graph.number_of_edges()} "
+            f"edges as {fmt.value} -> {where}", err=True)
     except (ImrGraphError, OSError) as exc:
         fail(exc)
 
@@ -143,6 +154,7 @@ def report_cmd(
     store: StoreOpt = None,
     base: BaseOpt = None,
     endpoint: EndpointOpt = None,
+    engine: EngineOpt = None,
 ) -> None:
     """Write an offline HTML report with charts made from the canned queries."""
     try:
@@ -150,9 +162,9 @@ def report_cmd(
         from ..report import write_report
         from .progress import progress
 
-        with (open_backend(store, endpoint, read_only=True, base=base) as gs,
+        with (open_backend(store, endpoint, read_only=True, base=base, engine=engine) as gs,
               progress("running the canned queries for the report")):
             path = write_report(gs, out, title=title)
-        typer.echo(f"report -> {path}")
+        say(f"report -> {path}")
     except (ImrGraphError, OSError) as exc:
         fail(exc)

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from ..errors import ImrGraphError
-from . import _state, app, fail, warn
+from . import _state, app, fail, say, warn, write_failures
 
 StoreOpt = Annotated[
     Path | None,
@@ -53,6 +53,13 @@ GspEndpointOpt = Annotated[
                  "--endpoint).", show_default=False),
 ]
 
+EngineOpt = Annotated[
+    str | None,
+    typer.Option("--engine", help="The --endpoint server's kind: oxigraph, virtuoso, generic "
+                 "(default: $IMR_GRAPH_ENGINE, else detected from its Server header).",
+                 show_default=False),
+]
+
 
 class QueryFormat(StrEnum):
     table = "table"
@@ -89,11 +96,12 @@ def _open(
     gsp_endpoint: str | None = None,
     *,
     read_only: bool,
+    engine: str | None = None,
 ):
     from ..remote import open_backend
 
     return open_backend(store, endpoint, update_endpoint, gsp_endpoint=gsp_endpoint,
-                        read_only=read_only, base=base)
+                        read_only=read_only, base=base, engine=engine)
 
 
 @app.command()
@@ -104,6 +112,7 @@ def ingest(
     endpoint: EndpointOpt = None,
     update_endpoint: UpdateEndpointOpt = None,
     gsp_endpoint: GspEndpointOpt = None,
+    engine: EngineOpt = None,
     errors: Annotated[
         Path | None, typer.Option("--errors", help="Write failures as JSON lines to this file.")
     ] = None,
@@ -149,7 +158,8 @@ def ingest(
     letters = items = triples = 0
     failures: list[dict[str, str]] = []
     try:
-        with _open(store, base, endpoint, update_endpoint, gsp_endpoint, read_only=False) as gs:
+        with _open(store, base, endpoint, update_endpoint, gsp_endpoint, read_only=False,
+                   engine=engine) as gs:
             for table in tables:
                 from .dmhc import run_dmhc_file
 
@@ -182,8 +192,8 @@ def ingest(
                 items += result.items
                 triples += result.triples
                 if verbose:
-                    typer.echo(f"{result.path}: case {result.case_key}, {result.items} items, "
-                               f"{result.triples} triples")
+                    say(f"{result.path}: case {result.case_key}, {result.items} items, "
+                        f"{result.triples} triples")
             if link:
                 from ..linking import relink
 
@@ -194,14 +204,14 @@ def ingest(
         fail(exc)
     if pstats.skipped:
         warn(f"skipped {pstats.skipped} letters already in the store (--resume)")
-    if errors is not None:
-        errors.parent.mkdir(parents=True, exist_ok=True)
-        with errors.open("w", encoding="utf-8") as fh:
-            for f in failures:
-                fh.write(json.dumps(f) + "\n")
-    typer.echo(
+    unchanged_note = f"  unchanged: {pstats.unchanged}" if pstats.unchanged else ""
+    try:
+        write_failures(errors, failures)
+    except ImrGraphError as exc:
+        fail(exc)
+    say(
         f"letters: {letters}  items: {items}  triples: {triples}  errors: {len(failures)}  "
-        f"(store {where}: {total} cases)"
+        f"(store {where}: {total} cases){unchanged_note}"
     )
     if failures:
         raise typer.Exit(1)
@@ -234,6 +244,7 @@ def query(
     endpoint: EndpointOpt = None,
     update_endpoint: UpdateEndpointOpt = None,
     gsp_endpoint: GspEndpointOpt = None,
+    engine: EngineOpt = None,
     timeout: Annotated[
         float, typer.Option("--timeout", help="Stop the query after this many seconds "
                             "(exit 2); 0 = no limit.")
@@ -255,33 +266,37 @@ def query(
     from ..queries import (
         DEFAULT_TABLE_LIMIT,
         call_with_timeout,
-        format_result,
         limit_rows,
         parse_header,
         parse_param_args,
         resolve_query,
         run_query,
+        write_result,
     )
+    from . import RawStdout
 
     if limit is None:
         limit = DEFAULT_TABLE_LIMIT if fmt is QueryFormat.table else 0
 
-    def work() -> tuple[bytes, bool]:
-        with _open(store, base, endpoint, update_endpoint, gsp_endpoint, read_only=True) as gs:
+    def work() -> bool:
+        with _open(store, base, endpoint, update_endpoint, gsp_endpoint, read_only=True,
+                   engine=engine) as gs:
             result = run_query(gs, q, params, graph=graph, allow_service=allow_service)
-            result, cut = limit_rows(result, limit)
+            result, cut = limit_rows(result, limit, q.name)
             hidden = {p.name for p in q.params} | set(params)
-            return format_result(result, fmt.value, base=gs.base, hide=hidden), cut
+            # rows are written as they come (a table holds at most TABLE_ROW_CAP)
+            write_result(result, RawStdout(), fmt.value, base=gs.base, hide=hidden,
+                         name=q.name)
+            return cut
 
     try:
         q = parse_header(sys.stdin.read(), "<stdin>") if query_spec == "-" else resolve_query(
             query_spec
         )
         params = parse_param_args(param or [])
-        data, truncated = call_with_timeout(work, timeout, q.name)
+        truncated = call_with_timeout(work, timeout, q.name)
     except ImrGraphError as exc:
         fail(exc)
-    typer.echo(data, nl=False)
     if truncated:
         note = f"truncated at {limit} rows; --limit N shows more, --limit 0 all"
         if fmt is QueryFormat.table:
@@ -324,6 +339,7 @@ def update(
     endpoint: EndpointOpt = None,
     update_endpoint: UpdateEndpointOpt = None,
     gsp_endpoint: GspEndpointOpt = None,
+    engine: EngineOpt = None,
 ) -> None:
     """Change the store with SPARQL Update (explicit write path; LOAD is disabled)."""
     if update_spec == "-":
@@ -333,7 +349,8 @@ def update(
     else:
         text = update_spec
     try:
-        with _open(store, base, endpoint, update_endpoint, gsp_endpoint, read_only=False) as gs:
+        with _open(store, base, endpoint, update_endpoint, gsp_endpoint, read_only=False,
+                   engine=engine) as gs:
             before = len(gs)
             gs.update(text)
             after = len(gs)
@@ -349,11 +366,13 @@ def stats(
     endpoint: EndpointOpt = None,
     update_endpoint: UpdateEndpointOpt = None,
     gsp_endpoint: GspEndpointOpt = None,
+    engine: EngineOpt = None,
     fmt: Annotated[StatsFormat, typer.Option("--format", "-f")] = StatsFormat.table,
 ) -> None:
     """Counts of cases, items, outcomes, shared concepts, graphs and triples."""
     try:
-        with _open(store, base, endpoint, update_endpoint, gsp_endpoint, read_only=True) as gs:
+        with _open(store, base, endpoint, update_endpoint, gsp_endpoint, read_only=True,
+                   engine=engine) as gs:
             counts = gs.stats()
             where = str(gs.path)
     except ImrGraphError as exc:
@@ -361,7 +380,7 @@ def stats(
     if fmt is StatsFormat.json:
         typer.echo(json.dumps({"store": where, **counts}, indent=2))
         return
-    typer.echo(f"store: {where}")
+    say(f"store: {where}")
     width = max(len(k) for k in counts)
     for key, value in counts.items():
         typer.echo(f"{key.replace('_', ' ').ljust(width)}  {value:>9}")
@@ -383,17 +402,21 @@ def dump(
     endpoint: EndpointOpt = None,
     update_endpoint: UpdateEndpointOpt = None,
     gsp_endpoint: GspEndpointOpt = None,
+    engine: EngineOpt = None,
 ) -> None:
     """Serialise the store (trig, nq: all named graphs; ttl, nt: the merged union)."""
     from .progress import progress
 
     try:
-        with (_open(store, base, endpoint, update_endpoint, gsp_endpoint, read_only=True) as gs,
+        with (_open(store, base, endpoint, update_endpoint, gsp_endpoint, read_only=True,
+                    engine=engine) as gs,
               progress(f"serialising as {fmt.value}")):
             g = gs.resolve_graph(graph) if graph else None
             if out is not None:
-                out.parent.mkdir(parents=True, exist_ok=True)
-                gs.dump(fmt.value, out, graph=g)
+                from ..outputs import atomic_output
+
+                with atomic_output(out) as fh:
+                    gs.dump(fmt.value, fh, graph=g)
                 data = None
             else:
                 data = gs.dump(fmt.value, graph=g)
@@ -413,15 +436,17 @@ def drop(
     endpoint: EndpointOpt = None,
     update_endpoint: UpdateEndpointOpt = None,
     gsp_endpoint: GspEndpointOpt = None,
+    engine: EngineOpt = None,
 ) -> None:
     """Remove one case (its named graph) from the store."""
     try:
-        with _open(store, base, endpoint, update_endpoint, gsp_endpoint, read_only=False) as gs:
+        with _open(store, base, endpoint, update_endpoint, gsp_endpoint, read_only=False,
+                   engine=engine) as gs:
             graph = gs.resolve_graph(case)
             removed = gs.drop_case(case)
     except ImrGraphError as exc:
         fail(exc)
-    typer.echo(f"dropped {graph.value} ({removed} triples)")
+    say(f"dropped {graph.value} ({removed} triples)")
 
 
 @app.command()
@@ -434,8 +459,9 @@ def validate(
     endpoint: EndpointOpt = None,
     update_endpoint: UpdateEndpointOpt = None,
     gsp_endpoint: GspEndpointOpt = None,
-    engine: Annotated[
-        ValidateEngine, typer.Option("--engine", help="sparql: the shapes compiled into "
+    engine: EngineOpt = None,
+    validator: Annotated[
+        ValidateEngine, typer.Option("--validator", help="sparql: the shapes compiled into "
                                      "queries the store runs (minutes at 100k letters); "
                                      "pyshacl: the reference engine (about 0.3 s a case).")
     ] = ValidateEngine.sparql,
@@ -461,15 +487,16 @@ def validate(
                    err=True)
 
     try:
-        with _open(store, base, endpoint, update_endpoint, gsp_endpoint, read_only=True) as gs:
+        with _open(store, base, endpoint, update_endpoint, gsp_endpoint, read_only=True,
+                   engine=engine) as gs:
             graphs = [gs.resolve_graph(graph)] if graph else None
             with progress("validating against the SHACL shapes") as steps:
-                report = validate_store(gs, graphs, engine=engine.value,
+                report = validate_store(gs, graphs, engine=validator.value,
                                         progress=tell if show_progress else steps.advance)
     except ImrGraphError as exc:
         fail(exc)
     for v in report.violations:
-        typer.echo(v.line())
+        say(v.line())
     typer.echo(report.summary())
     if report.violations:
         raise typer.Exit(1)

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from ..errors import ImrGraphError
-from . import _state, app, warn
+from . import _state, app, fail, warn, write_failures
 
 
 class ParseFormat(StrEnum):
@@ -37,37 +37,37 @@ def parse(
     A file that fails gives one line on stderr naming it; the others are still parsed, and
     the exit status is 1 at the end.
     """
-    from ..parsing import parse_document
-    from ..reading import read_document
+    from ..workers import read_letters
 
     failures: list[dict[str, str]] = []
     records: list[dict[str, object]] = []
-    for path in files:
-        try:
-            doc = read_document(path)
-            if text:
-                sys.stdout.write(doc.text)
-                if not doc.text.endswith("\n"):
-                    sys.stdout.write("\n")
-                continue
-            record = parse_document(doc).to_dict()
-        except ImrGraphError as exc:
+    # each letter is read in a worker process, under memory and time limits
+    for done in read_letters([str(p) for p in files], parse=not text):
+        exc = done.exception()
+        if exc is not None:
             if _state["debug"]:
-                raise
+                raise exc
             warn(f"error: {exc}")
-            failures.append({"path": str(path), "error": exc.message, "kind": type(exc).__name__})
+            failures.append({"path": done.path, "error": exc.message,
+                             "kind": type(exc).__name__})
             continue
+        if text:
+            assert done.text is not None
+            sys.stdout.write(done.text)
+            if not done.text.endswith("\n"):
+                sys.stdout.write("\n")
+            continue
+        record = done.record.to_dict()
         if fmt is ParseFormat.jsonl:
             typer.echo(json.dumps(record, ensure_ascii=False))
         else:
             records.append(record)
     if fmt is ParseFormat.json and not text:
         typer.echo(json.dumps(records, indent=2, ensure_ascii=False))
-    if errors is not None:
-        errors.parent.mkdir(parents=True, exist_ok=True)
-        with errors.open("w", encoding="utf-8") as fh:
-            for f in failures:
-                fh.write(json.dumps(f) + "\n")
+    try:
+        write_failures(errors, failures)
+    except ImrGraphError as exc:
+        fail(exc)
     if failures:
         raise typer.Exit(1)
 

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from ..errors import ImrGraphError
-from . import app, fail, warn
+from . import app, fail, say, warn
 
 
 @app.command()
@@ -27,6 +27,17 @@ def serve(
         typer.Option("--read-write", help="Allow SPARQL Update and Graph Store writes "
                      "(needed for `ingest --endpoint`)."),
     ] = False,
+    allow_service: Annotated[
+        bool,
+        typer.Option("--allow-service", help="Let queries use SERVICE (outbound requests "
+                     "from the server; refused by default)."),
+    ] = False,
+    allow_host: Annotated[
+        list[str] | None,
+        typer.Option("--allow-host", help="Also accept requests whose Host header is this "
+                     "name (IP addresses and localhost always are; others are refused "
+                     "against DNS rebinding). Repeatable."),
+    ] = None,
 ) -> None:
     """Serve the store over SPARQL (query UI at /, /query, /update, /store) until Ctrl-C.
 
@@ -37,7 +48,9 @@ def serve(
     from ..store import default_store_path
 
     try:
-        server = OxigraphServer(store or default_store_path(), bind, read_write=read_write)
+        server = OxigraphServer(store or default_store_path(), bind, read_write=read_write,
+                                allow_service=allow_service,
+                                allow_hosts=tuple(allow_host or ()))
         if not is_loopback(server.host):
             warn(f"warning: listening on {server.host}, not loopback: anyone who can reach it "
                  "can " + ("change" if read_write else "read") + " the graph")
@@ -45,7 +58,7 @@ def serve(
     except ImrGraphError as exc:
         fail(exc)
     mode = "read-write" if read_write else "read-only"
-    typer.echo(f"serving {server.store} ({mode}) at {server.url}/  "
+    say(f"serving {server.store} ({mode}) at {server.url}/  "
                f"(SPARQL: {server.url}/query; Ctrl-C stops)")
     def on_term(signum: int, frame: object) -> None:
         raise KeyboardInterrupt

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from ..errors import ImrGraphError
-from . import app, fail
+from . import app, fail, say
 from .graph import BaseOpt, StoreOpt
 
 CuratedOpt = Annotated[
@@ -78,8 +78,13 @@ def mappings(
     if output is None:
         typer.echo(text, nl=False)
     else:
-        output.write_text(text, encoding="utf-8")
-        typer.echo(f"{len(links)} mappings -> {output}", err=True)
+        from ..outputs import write_file
+
+        try:
+            write_file(output, text)
+        except ImrGraphError as exc:
+            fail(exc)
+        say(f"{len(links)} mappings -> {output}", err=True)
 
 
 @app.command("link-report")
