@@ -65,7 +65,7 @@ def check_store(store: Path, reported: dict[str, int],
 def test_sigkill_at_random_moments_never_loses_or_corrupts_a_case(tmp_path: Path,
                                                                   jobs: str) -> None:
     letters = tmp_path / "letters"
-    files = write_copies(letters, 80)  # enough that most runs are killed mid-ingest
+    files = write_copies(letters, 200)  # enough that most runs are killed mid-ingest
     pdfs = corpus_pdfs()[:20]
     files += pdfs
     expected = expected_counts(files)
@@ -86,7 +86,7 @@ def test_sigkill_at_random_moments_never_loses_or_corrupts_a_case(tmp_path: Path
                     fh.write("\n")
         proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                 env=env(), start_new_session=True)
-        time.sleep(rng.uniform(0.5, 4.0))
+        time.sleep(rng.uniform(0.3, 3.0))
         if proc.poll() is None:
             killed_mid_run += 1
             os.killpg(proc.pid, signal.SIGKILL)  # the CLI and any worker it started

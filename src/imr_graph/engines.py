@@ -148,6 +148,9 @@ class EngineProfile:
     permanent_errors: str | None = None
     """A regular expression: an HTTP 5xx answer whose body matches it is the query's own
     error (reported at once), not a transient failure (retried with backoff)."""
+    validator: str = "sparql"
+    """``validate``'s default engine on this server: ``sparql`` (the shapes compiled into
+    queries the server runs) or ``pyshacl`` (the case graphs fetched and checked here)."""
     known_differences: dict[str, str] = field(default_factory=dict)
     """Canned queries whose values differ from the embedded store's on this engine (same
     rows, other numbers), with the reason; tests/test_virtuoso.py checks this list."""
@@ -221,6 +224,9 @@ VIRTUOSO = EngineProfile(
     # Virtuoso answers a failing query (e.g. SR084 division by zero) with HTTP 500 and its
     # SQL state; only 40001 (deadlock, a concurrent write) is worth a retry.
     permanent_errors=r"\s*Virtuoso (?!40001)\w+ Error",
+    # The compiled shapes compare xsd:date differences as xsd:dayTimeDuration strings,
+    # which Virtuoso's date arithmetic does not give: pySHACL checks the fetched graphs.
+    validator="pyshacl",
 )
 GENERIC = EngineProfile(
     name="generic",

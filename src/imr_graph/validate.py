@@ -121,13 +121,18 @@ def validate_store(
     store: GraphStore,
     graphs: list[NamedNode] | None = None,
     *,
-    engine: str = "sparql",
+    engine: str | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Report:
     """Validate the store's case graphs (or only ``graphs``) with the shared concepts.
 
+    ``engine``: ``sparql`` or ``pyshacl``; None takes the remote server's profile's
+    (:attr:`imr_graph.engines.EngineProfile.validator`), else ``sparql``.
     ``progress(done, total)`` is told after each compiled check (``sparql`` engine).
     """
+    if engine is None:
+        profile = getattr(store, "profile", None)
+        engine = profile.validator if profile is not None else "sparql"
     if engine not in ENGINES:
         raise UsageError(f"unknown validation engine {engine!r}; one of: {', '.join(ENGINES)}")
     if engine == "pyshacl":

@@ -461,10 +461,12 @@ def validate(
     gsp_endpoint: GspEndpointOpt = None,
     engine: EngineOpt = None,
     validator: Annotated[
-        ValidateEngine, typer.Option("--validator", help="sparql: the shapes compiled into "
-                                     "queries the store runs (minutes at 100k letters); "
-                                     "pyshacl: the reference engine (about 0.3 s a case).")
-    ] = ValidateEngine.sparql,
+        ValidateEngine | None, typer.Option("--validator", help="sparql: the shapes compiled "
+                                            "into queries the store runs (minutes at 100k "
+                                            "letters; the default); pyshacl: the reference "
+                                            "engine (about 0.3 s a case; the default on "
+                                            "Virtuoso).", show_default=False)
+    ] = None,
     show_progress: Annotated[
         bool, typer.Option("--progress", help="Print the checks done on stderr as plain "
                            "lines, also in a pipe or a log (a terminal shows a progress bar "
@@ -491,7 +493,7 @@ def validate(
                    engine=engine) as gs:
             graphs = [gs.resolve_graph(graph)] if graph else None
             with progress("validating against the SHACL shapes") as steps:
-                report = validate_store(gs, graphs, engine=validator.value,
+                report = validate_store(gs, graphs, engine=validator.value if validator else None,
                                         progress=tell if show_progress else steps.advance)
     except ImrGraphError as exc:
         fail(exc)
