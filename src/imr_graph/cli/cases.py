@@ -6,7 +6,6 @@ import csv
 import io
 import json
 from enum import StrEnum
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -30,8 +29,9 @@ class PageFormat(StrEnum):
 
 
 def render_rows(rows: list[dict[str, Any]], columns: list[str], fmt: str,
-                width: int = 60) -> str:
-    """``rows`` as a table (cells cut to ``width``), CSV, JSON lines array or Markdown."""
+                width: int = 60, whole: tuple[str, ...] = ()) -> str:
+    """``rows`` as a table (cells cut to ``width``, except the ``whole`` columns), CSV, a
+    JSON array or Markdown."""
     if fmt == "json":
         return json.dumps(rows, indent=1, ensure_ascii=False) + "\n"
     if fmt == "csv":
@@ -42,8 +42,8 @@ def render_rows(rows: list[dict[str, Any]], columns: list[str], fmt: str,
         return buf.getvalue()
     from ..precedents import shorten
 
-    cells = [[shorten(str(r.get(c, "")), width if fmt == "table" else 0) for c in columns]
-             for r in rows]
+    cells = [[shorten(str(r.get(c, "")), width if fmt == "table" and c not in whole else 0)
+              for c in columns] for r in rows]
     if fmt == "md":
         lines = ["| " + " | ".join(columns) + " |", "|" + " --- |" * len(columns)]
         lines += ["| " + " | ".join(v.replace("|", "\\|") for v in row) + " |"
@@ -185,4 +185,77 @@ def render_page(page: dict[str, Any], *, md: bool = False) -> str:
     return "\n".join(out) + "\n"
 
 
-_ = Path  # Path is used by the search command's options
+class System(StrEnum):
+    dwc = "dwc"
+    dmhc = "dmhc"
+
+
+class Outcome(StrEnum):
+    upheld = "upheld"
+    overturned = "overturned"
+
+
+@app.command()
+def search(
+    words: Annotated[list[str] | None, typer.Argument(
+        help='Words and "quoted phrases" that must all occur; -word excludes, word* is a '
+        "prefix.", show_default=False)] = None,
+    outcome: Annotated[Outcome | None, typer.Option("--outcome", help="Only this outcome.",
+                                                    show_default=False)] = None,
+    service: Annotated[
+        str | None, typer.Option("--service", help="Only this service (concept id, or "
+                                 "words such as \"lumbar MRI\").", show_default=False)
+    ] = None,
+    section: Annotated[
+        str | None, typer.Option("--section", help="Only items whose reviewer cited a "
+                                 "section with these words in its label.", show_default=False)
+    ] = None,
+    year: Annotated[int | None, typer.Option("--year", min=1990, max=2100, help="Only "
+                                             "decisions of this year.", show_default=False)
+                    ] = None,
+    system: Annotated[System | None, typer.Option("--system", help="Only DWC letters or "
+                                                  "DMHC rows.", show_default=False)] = None,
+    limit: Annotated[int, typer.Option("--limit", min=0, help="Hits shown; 0 = all.")] = 20,
+    fmt: Annotated[ListFormat, typer.Option("--format", "-f", help="Output format.")] = (
+        ListFormat.table
+    ),
+    reindex: Annotated[bool, typer.Option("--reindex", help="Rebuild the text index from "
+                                          "the store first.")] = False,
+    store: StoreOpt = None,
+) -> None:
+    """Full-text search over requests and rationales, best first, with a snippet per hit.
+
+    The text index (SQLite FTS5) lives beside the store and follows it: a search first
+    brings it in step with ingests, re-ingests and drops (see docs/search.md).
+    """
+    from ..errors import UsageError
+    from ..textindex import COLUMNS, sync
+    from ..textindex import search as run_search
+
+    text = " ".join(words or []).strip()
+    if not text and not reindex:
+        fail(UsageError("give words to search for (or --reindex)"))
+    try:
+        with _open(store, None, read_only=True) as gs:
+            if reindex:
+                done = sync(gs, rebuild=True)
+                if not text:
+                    typer.echo(f"indexed {done.items} items of {done.added} cases")
+                    return
+            total, hits = run_search(gs, text, outcome=outcome and outcome.value,
+                                     service=service, section=section, year=year,
+                                     system=system and system.value, limit=limit)
+    except ImrGraphError as exc:
+        fail(exc)
+    if fmt is ListFormat.json:
+        typer.echo(json.dumps({"query": text, "total": total, "rows": hits}, indent=1,
+                              ensure_ascii=False))
+        return
+    if fmt is ListFormat.csv:
+        typer.echo(render_rows(hits, list(COLUMNS), "csv"), nl=False)
+        return
+    typer.echo(f"{total} items match\n")
+    shown = ["case", "item", "decided", "outcome", "request", "snippet"]
+    typer.echo(render_rows(hits, shown, fmt.value, width=40, whole=("snippet",)), nl=False)
+    if limit and total > limit:
+        typer.echo(f"({total - limit} more; --limit 0 shows all)")

@@ -96,6 +96,15 @@ def _open(
                         read_only=read_only, base=base)
 
 
+def _follow_text_index(gs) -> None:  # type: ignore[no-untyped-def]
+    """Bring an existing text index (imr-graph search) in step with a local store."""
+    from ..textindex import index_path, sync
+
+    where = getattr(gs, "path", None)
+    if isinstance(where, Path) and index_path(where).exists():
+        sync(gs)
+
+
 @app.command()
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Letter files or directories (recursive).")],
@@ -188,6 +197,7 @@ def ingest(
                 from ..linking import relink
 
                 relink(gs)
+            _follow_text_index(gs)
             total = gs.case_count()  # counting triples would take seconds on a big store
             where = gs.path
     except ImrGraphError as exc:
@@ -419,6 +429,7 @@ def drop(
         with _open(store, base, endpoint, update_endpoint, gsp_endpoint, read_only=False) as gs:
             graph = gs.resolve_graph(case)
             removed = gs.drop_case(case)
+            _follow_text_index(gs)
     except ImrGraphError as exc:
         fail(exc)
     typer.echo(f"dropped {graph.value} ({removed} triples)")
