@@ -15,9 +15,10 @@ beside the store directory can be deleted at any time and is rebuilt from the st
 * a *fingerprint* of the store's files (names, sizes and times of RocksDB's table, log
   and manifest files) is kept in the index; when it is unchanged the store has not been
   written since the last sync and the search goes straight to the index;
-* otherwise the store's case graphs and their stamps (``prov:generatedAtTime`` of the
-  case graph, which every ingest or re-ingest writes anew) are compared with the index's:
-  new and replaced cases are (re)indexed, dropped ones removed.
+* otherwise the store's case graphs and their stamps (the case graph's
+  ``prov:generatedAtTime``, which every ingest writes anew, with the letter's sha256 and
+  the parser version, so that a re-ingest within the same second is seen too) are compared
+  with the index's: new and replaced cases are (re)indexed, dropped ones removed.
 
 Each sync is one SQLite transaction that also records the new fingerprint, so a process
 killed in the middle leaves the previous, consistent index (and an old fingerprint, so the
@@ -43,11 +44,11 @@ _ITEMS = """PREFIX imr: <https://w3id.org/imr-graph/ontology#>
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
 PREFIX dcterms: <http://purl.org/dc/terms/>
 PREFIX prov: <http://www.w3.org/ns/prov#>
-SELECT ?g ?stamp ?case ?type ?decided ?index ?request ?rationale ?outcome ?service
+SELECT ?g ?case ?type ?decided ?index ?request ?rationale ?outcome ?service
        (GROUP_CONCAT(DISTINCT ?sl; SEPARATOR="; ") AS ?sections)
 WHERE {
   %s
-  ?g dcterms:subject ?c ; prov:generatedAtTime ?stamp .
+  ?g dcterms:subject ?c .
   ?c imr:caseKey ?case ; imr:item ?i .
   OPTIONAL { ?c a ?type FILTER(?type IN (imr:WorkersCompCase, imr:HealthPlanCase)) }
   OPTIONAL { ?c imr:decisionDate ?decided }
@@ -60,12 +61,20 @@ WHERE {
              OPTIONAL { ?sec skos:altLabel ?alt } OPTIONAL { ?sec skos:prefLabel ?pl }
              BIND(STR(COALESCE(?alt, ?pl)) AS ?sl) }
 }
-GROUP BY ?g ?stamp ?case ?type ?decided ?index ?request ?rationale ?outcome ?service
+GROUP BY ?g ?case ?type ?decided ?index ?request ?rationale ?outcome ?service
 """
 
 _STAMPS = """PREFIX dcterms: <http://purl.org/dc/terms/>
 PREFIX prov: <http://www.w3.org/ns/prov#>
-SELECT ?g ?stamp WHERE { GRAPH ?g { ?g dcterms:subject ?c ; prov:generatedAtTime ?stamp } }
+PREFIX imr: <https://w3id.org/imr-graph/ontology#>
+SELECT ?g ?stamp WHERE {
+  GRAPH ?g {
+    ?g dcterms:subject ?c ; prov:generatedAtTime ?t .
+    OPTIONAL { ?g prov:wasDerivedFrom ?src OPTIONAL { ?src imr:sha256 ?sha } }
+    OPTIONAL { ?c imr:parserVersion ?v }
+  }
+  BIND(CONCAT(STR(?t), " ", COALESCE(?sha, ""), " ", COALESCE(?v, "")) AS ?stamp)
+}
 """
 
 COLUMNS = ("case", "item", "decided", "outcome", "service", "request", "sections", "snippet",
