@@ -52,6 +52,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from questions import bench_questions
+
 if TYPE_CHECKING:
     from imr_graph.store import GraphStore
 
@@ -431,6 +433,7 @@ def bench_store(store: str, plan: list[dict], repeat: int, cap: float,
         case, n = first_case(gs), letters_in(gs)
     entry = {"n": n, "store": store,
              "queries": bench_queries(store, with_case(plan, case), repeat, cap)}
+    entry["questions"] = bench_questions(store)  # precedents and search (questions.py)
     if validate:
         entry["validate"] = bench_validate(store)
     for name, q in entry["queries"].items():
@@ -735,6 +738,7 @@ def main() -> None:
         capped = [k for k, q in entry["queries"].items() if q.get("capped")]
         print(f"[{n}] queries: slowest p50 {worst[0]:.3f}s ({worst[1]}); "
               f"over the cap: {', '.join(capped) or 'none'}", flush=True)
+        entry["questions"] = bench_questions(str(store))  # precedents and search
         if not args.no_validate:
             entry["validate"] = bench_validate(str(store))
         if n in rdflib_sizes:
