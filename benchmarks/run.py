@@ -52,8 +52,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from questions import bench_questions
-
 if TYPE_CHECKING:
     from imr_graph.store import GraphStore
 
@@ -233,6 +231,13 @@ def bench_validate(store: str) -> dict:
           f"({v['ms_per_case']:.2f} ms a case, {v['triples']} triples), {v['violations']} "
           f"violations, peak RSS {v['peak_rss_mib']:.0f} MiB", flush=True)
     return v
+
+
+def bench_questions(store: str) -> dict:
+    """precedents and search on the store (``questions.py``, beside this file)."""
+    from questions import bench_questions as run
+
+    return run(store)
 
 
 def first_case(gs: GraphStore) -> str:
