@@ -123,12 +123,16 @@ def test_damaged_index_is_rebuilt_with_reindex(tmp_path: Path) -> None:
     index_path(store).write_bytes(b"not a database at all" * 100)
     out = runner.invoke(app, ["search", "pump", "--store", str(store)])
     assert out.exit_code != 0 and "--reindex" in out.output
+    # An ingest still stores its letters and warns about the index.
+    again = runner.invoke(app, ["ingest", str(next(EXAMPLES.glob("001_*.txt"))),
+                                "--store", str(store)])
+    assert again.exit_code == 0 and "text index not updated" in again.output
     index_path(store).unlink()
     for extra in (index_path(store).with_name(index_path(store).name + s)
                   for s in ("-wal", "-shm")):
         extra.unlink(missing_ok=True)
     out = runner.invoke(app, ["search", "--reindex", "--store", str(store)])
-    assert out.exit_code == 0 and "indexed 1 items of 1 cases" in out.output
+    assert out.exit_code == 0 and "indexed 2 items of 2 cases" in out.output
     with GraphStore(store, read_only=True) as gs, pytest.raises(QueryError):
         search(gs, "   ")
 

@@ -97,12 +97,16 @@ def _open(
 
 
 def _follow_text_index(gs) -> None:  # type: ignore[no-untyped-def]
-    """Bring an existing text index (imr-graph search) in step with a local store."""
+    """Bring an existing text index (imr-graph search) in step with a local store; a
+    damaged index is a warning (the store is written; the next search says to --reindex)."""
     from ..textindex import index_path, sync
 
     where = getattr(gs, "path", None)
     if isinstance(where, Path) and index_path(where).exists():
-        sync(gs)
+        try:
+            sync(gs)
+        except ImrGraphError as exc:
+            warn(f"text index not updated: {exc}")
 
 
 @app.command()
