@@ -70,6 +70,8 @@ def test_search_follows_ingest_reingest_and_drop(tmp_path: Path) -> None:
     assert keys(store, "pump", service="surgery/intrathecal-pump", year=2015,
                 system="dwc") == ["CM15-0171547"]
     assert keys(store, "pump", year=2016) == [] and keys(store, "pump", system="dmhc") == []
+    assert keys(store, "pump", service="surgery/") == ["CM15-0171547"]  # the category
+    assert keys(store, "pump", service="medication/") == []
     # Ingest a second letter: the index follows (the ingest syncs an existing index).
     second = next(EXAMPLES.glob("001_*.txt"))
     ingest(store, second)

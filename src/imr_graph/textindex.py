@@ -275,7 +275,7 @@ def search(
     if service:
         from .precedents import service_id
 
-        concept = service_id(service)
+        concept = service_id(service).rstrip("/")  # "medication/": the whole category
         where.append("(service = ? OR service LIKE ?)")
         args += [concept, concept + "/%"]
     if section:
