@@ -297,6 +297,13 @@ def bench_validate(store: str) -> dict:
     return v
 
 
+def bench_questions(store: str) -> dict:
+    """precedents and search on the store (``questions.py``, beside this file)."""
+    from questions import bench_questions as run
+
+    return run(store)
+
+
 def first_case(gs: GraphStore) -> str:
     """A case number of the store, for the queries with a ``case`` parameter ("" if none)."""
     case = gs.store.query(
@@ -495,6 +502,7 @@ def bench_store(store: str, plan: list[dict], repeat: int, cap: float,
         case, n = first_case(gs), letters_in(gs)
     entry = {"n": n, "store": store,
              "queries": bench_queries(store, with_case(plan, case), repeat, cap)}
+    entry["questions"] = bench_questions(store)  # precedents and search (questions.py)
     if validate:
         entry["validate"] = bench_validate(store)
     for name, q in entry["queries"].items():
@@ -821,6 +829,7 @@ def main() -> None:
         capped = [k for k, q in entry["queries"].items() if q.get("capped")]
         print(f"[{n}] queries: slowest p50 {worst[0]:.3f}s ({worst[1]}); "
               f"over the cap: {', '.join(capped) or 'none'}", flush=True)
+        entry["questions"] = bench_questions(str(store))  # precedents and search
         if not args.no_validate:
             entry["validate"] = bench_validate(str(store))
         if str(n) in args.virtuoso_sizes.split(","):

@@ -232,4 +232,5 @@ from . import export as _export  # noqa: E402,F401
 from . import serve as _serve  # noqa: E402,F401
 from . import vocab as _vocab  # noqa: E402,F401
 from . import dmhc as _dmhc  # noqa: E402,F401
+from . import cases as _cases  # noqa: E402,F401
 # isort: on

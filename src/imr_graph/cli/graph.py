@@ -104,6 +104,19 @@ def _open(
                         read_only=read_only, base=base, engine=engine)
 
 
+def _follow_text_index(gs) -> None:  # type: ignore[no-untyped-def]
+    """Bring an existing text index (imr-graph search) in step with a local store; a
+    damaged index is a warning (the store is written; the next search says to --reindex)."""
+    from ..textindex import index_path, sync
+
+    where = getattr(gs, "path", None)
+    if isinstance(where, Path) and index_path(where).exists():
+        try:
+            sync(gs)
+        except ImrGraphError as exc:
+            warn(f"text index not updated: {exc}")
+
+
 @app.command()
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Letter files or directories (recursive).")],
@@ -198,6 +211,7 @@ def ingest(
                 from ..linking import relink
 
                 relink(gs)
+            _follow_text_index(gs)
             total = gs.case_count()  # counting triples would take seconds on a big store
             where = gs.path
     except ImrGraphError as exc:
@@ -444,6 +458,7 @@ def drop(
                    engine=engine) as gs:
             graph = gs.resolve_graph(case)
             removed = gs.drop_case(case)
+            _follow_text_index(gs)
     except ImrGraphError as exc:
         fail(exc)
     say(f"dropped {graph.value} ({removed} triples)")
