@@ -72,7 +72,9 @@ def test_prefixed_groups_and_cases_as_count() -> None:
 def test_every_rate_query_returns_counts_rate_and_interval() -> None:
     """Every canned query that reports a rate has the counts the interval is made from."""
     for name, q in canned_queries().items():
-        head = q.text.split("WHERE", 1)[0]
+        body = "\n".join(line for line in q.text.splitlines()
+                         if not line.lstrip().startswith("#"))  # the header's prose aside
+        head = body.split("WHERE", 1)[0]
         if "rate" not in head:
             continue
         m = [v for v in ("?items", "?cases", "?wc_items") if v in head]

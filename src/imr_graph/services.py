@@ -438,7 +438,8 @@ def _concept(category: str, core: str, regions: list[str]) -> tuple[str, str, st
         base = f"{category}/{sub_part}" if sub_part else category
         if regions:
             return category, f"{base}/{_region_part(regions)}", f"{name} of the {_region_label(regions)}"
-        return category, base, name
+        # no region named: still '<category>/<what>' (the concept id's documented form)
+        return category, base if sub_part else f"{base}/unspecified-region", name
     else:
         sub = _subtype(category, core)
     if sub is None:
