@@ -98,7 +98,7 @@ def _open(
     read_only: bool,
     engine: str | None = None,
 ):
-    from ..remote import open_backend
+    from ..graph.remote import open_backend
 
     return open_backend(store, endpoint, update_endpoint, gsp_endpoint=gsp_endpoint,
                         read_only=read_only, base=base, engine=engine)
@@ -138,9 +138,9 @@ def ingest(
     A file that fails gives one line on stderr naming it; the others are still stored, and
     the exit status is 1 at the end. Ends with a summary: letters, items, triples, errors.
     """
-    from ..dmhc import looks_like_dmhc
+    from ..dmhc.reader import looks_like_dmhc
     from ..errors import UsageError
-    from ..ingest import ingest as run_ingest
+    from ..graph.ingest import ingest as run_ingest
 
     missing = [p for p in paths if not p.exists() and not p.is_symlink()]
     if missing:  # before the store is opened: a mistyped path must not leave an empty store
@@ -170,7 +170,7 @@ def ingest(
                 from ..linking import item_details
 
                 extra = item_details(gs.base)
-            from ..pipeline import PipelineStats, ingest_parallel, use_pipeline
+            from ..graph.pipeline import PipelineStats, ingest_parallel, use_pipeline
 
             pstats = PipelineStats()
             results = (
@@ -263,7 +263,7 @@ def query(
 
     The default graph is the union of all case graphs; --graph narrows to one case.
     """
-    from ..queries import (
+    from ..graph.queries import (
         DEFAULT_TABLE_LIMIT,
         call_with_timeout,
         limit_rows,
@@ -312,7 +312,7 @@ def queries(
     ] = False,
 ) -> None:
     """List the canned queries with their one-line descriptions."""
-    from ..queries import canned_queries
+    from ..graph.queries import canned_queries
 
     canned = canned_queries()
     width = max((len(n) for n in canned), default=0)
@@ -477,7 +477,7 @@ def validate(
     """
     import time
 
-    from ..validate import validate_store
+    from ..graph.validate import validate_store
     from .progress import progress
 
     started = time.monotonic()

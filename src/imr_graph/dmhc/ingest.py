@@ -1,18 +1,18 @@
 """Loading a DMHC health-plan IMR CSV into the store: file -> cases -> quads -> case graphs.
 
-:func:`ingest_dmhc` reads the file (:func:`imr_graph.dmhc.read_dmhc`), maps every readable
-row (:func:`imr_graph.dmhc_mapping.case_to_quads`) and writes one named graph per case:
+:func:`ingest_dmhc` reads the file (:func:`imr_graph.dmhc.reader.read_dmhc`), maps every readable
+row (:func:`imr_graph.dmhc.mapping.case_to_quads`) and writes one named graph per case:
 
 1. ``ontology/dmhc.ttl`` replaces the DMHC vocabulary graph (``{base}vocabulary/dmhc``);
 2. the concepts the rows use are added to the shared concepts graph in one transaction;
 3. cases new to the store are written in batches, one transaction per batch (a failure
    leaves earlier batches stored and nothing of the failing one); a case already in the
-   store is replaced atomically on its own (:meth:`~imr_graph.store.GraphStore.replace_graph`);
+   store is replaced atomically on its own (:meth:`~imr_graph.graph.store.GraphStore.replace_graph`);
    a case already written from the same file (same SHA-256) by the same reader and mappings
    is skipped unless ``force``.
 
 So re-running the same file duplicates nothing. Unreadable rows are returned as
-:class:`~imr_graph.dmhc.RowError` and never reach the store. :func:`load_category_mappings`
+:class:`~imr_graph.dmhc.reader.RowError` and never reach the store. :func:`load_category_mappings`
 reads the SKOS mappings from ``ontology/dmhc.ttl``.
 """
 
@@ -28,18 +28,18 @@ from pathlib import Path
 
 from pyoxigraph import NamedNode, Quad, RdfFormat, parse, serialize
 
-from .dmhc import READER_VERSION, DmhcFile, RowError, read_dmhc
-from .dmhc_mapping import (
+from ..errors import StoreError
+from ..graph.mapping import PREFIXES, SKOS, case_graph_iri, concepts_graph_iri, source_iri
+from ..graph.store import GraphStore
+from ..resources import ontology_file
+from .mapping import (
     CategoryMappings,
     CsvSource,
     case_to_quads,
     concept_quads,
     dmhc_vocabulary_graph_iri,
 )
-from .errors import StoreError
-from .mapping import PREFIXES, SKOS, case_graph_iri, concepts_graph_iri, source_iri
-from .resources import ontology_file
-from .store import GraphStore
+from .reader import READER_VERSION, DmhcFile, RowError, read_dmhc
 
 BATCH = 500
 """Default number of new cases written per transaction."""
@@ -162,7 +162,7 @@ def store_cases(
     progress: Callable[[int, int], None] | None = None,
     started: float | None = None,
 ) -> DmhcIngestResult:
-    """Write the cases of an already read :class:`~imr_graph.dmhc.DmhcFile` to ``store``.
+    """Write the cases of an already read :class:`~imr_graph.dmhc.reader.DmhcFile` to ``store``.
 
     A case whose graph was written from the same file (same SHA-256) by the same reader
     and mappings is left as it is unless ``force``.

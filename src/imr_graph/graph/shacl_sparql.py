@@ -4,7 +4,7 @@ pySHACL reads the whole data into an rdflib graph and checks node by node: 0.2â€
 hours for a 100k-letter store, and memory that grows with it. Here each property shape of
 the shapes graph becomes one or two SPARQL queries that return only the nodes violating it,
 run on the store itself (no copy, memory flat): minutes at 100k letters (see
-docs/performance.md). :mod:`imr_graph.validate` uses it for ``imr-graph validate``; pySHACL
+docs/performance.md). :mod:`imr_graph.graph.validate` uses it for ``imr-graph validate``; pySHACL
 remains the reference (``--validator pyshacl``) and the tests check that both report the same.
 
 The subset of SHACL compiled (what ``shapes.ttl`` uses; anything else is a
@@ -31,8 +31,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import ShapesError
-from .resources import ontology_file
+from ..errors import ShapesError
+from ..resources import ontology_file
 
 SH = "http://www.w3.org/ns/shacl#"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"

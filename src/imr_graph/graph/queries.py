@@ -46,13 +46,13 @@ from pyoxigraph import (
     serialize,
 )
 
-from .errors import QueryError
+from ..errors import QueryError
+from ..resources import queries_dir
+from ..textutil import visible
 from .mapping import PREFIXES, XSD, resolve_base
 from .rates import add_rates, min_items_filter, rate_groups
-from .resources import queries_dir
 from .sparqlguard import network_operations, tokens
 from .store import GraphStore, QueryResult
-from .textutil import visible
 
 Term = NamedNode | Literal | BlankNode
 T = TypeVar("T")
@@ -236,7 +236,7 @@ def check_read_only(text: str, *, allow_service: bool = False) -> None:
 
 def check_update(text: str) -> None:
     """Refuse updates that would reach the network (``LOAD``, ``SERVICE``), by meaning
-    (:mod:`imr_graph.sparqlguard`), whatever the spelling."""
+    (:mod:`imr_graph.graph.sparqlguard`), whatever the spelling."""
     found = network_operations(text)
     if found:
         raise QueryError(f"{' and '.join(found)} is disabled: imr-graph never uses the network")
@@ -372,7 +372,7 @@ def run_query(
 
     A SELECT result with counts (``items`` or ``cases``, and ``overturned``) is read here
     and gets its rate rounded to 3 places and a Wilson 95% interval (``ci_low``,
-    ``ci_high``; :mod:`imr_graph.rates`). ``min_items`` is accepted by every query: one
+    ``ci_high``; :mod:`imr_graph.graph.rates`). ``min_items`` is accepted by every query: one
     that declares it binds it in SPARQL; for the others rows with fewer items are dropped.
     """
     check_read_only(query.text, allow_service=allow_service)

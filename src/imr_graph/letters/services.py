@@ -34,15 +34,15 @@ import re
 from dataclasses import fields, replace
 from functools import lru_cache
 
-from .linking.drugs import match_drug, parse_medication
-from .linking.services import (
+from ..linking.drugs import match_drug, parse_medication
+from ..linking.services import (
     CATEGORY_LABELS,
     SESSION_CATEGORIES,
     find_regions,
     parse_frequency,
     service_category,
 )
-from .records import Service
+from ..records import Service
 
 KINDS: dict[str, str] = {
     "medication": "drug",

@@ -1,9 +1,9 @@
-"""Mapping: one DMHC health-plan IMR decision (:class:`~imr_graph.dmhc.DmhcCase`) -> RDF quads.
+"""Mapping: one DMHC health-plan IMR decision (:class:`~imr_graph.dmhc.reader.DmhcCase`) -> RDF quads.
 
 Pure functions, no I/O, in the same ontology as the workers' compensation letters
 (``ontology/imr.ttl`` plus the health-plan terms of ``ontology/dmhc.ttl``). Each decision
-is one ``imr:HealthPlanCase`` in its own named graph (the same :func:`~imr_graph.mapping.case_iri`
-and :func:`~imr_graph.mapping.case_graph_iri` as letters, keyed by the DMHC reference id) with
+is one ``imr:HealthPlanCase`` in its own named graph (the same :func:`~imr_graph.graph.mapping.case_iri`
+and :func:`~imr_graph.graph.mapping.case_graph_iri` as letters, keyed by the DMHC reference id) with
 one ``imr:DisputedItem`` holding the shared outcome (``imr:Upheld``/``imr:Overturned``) and
 the treatment (sub-)category, and an ``imr:HealthPlanMember`` with the shared sex individuals
 and an age range.
@@ -21,7 +21,7 @@ namespace ``https://w3id.org/imr-graph/vocab/`` like the service categories)::
 The concepts cases point to are described once in the shared concepts graph
 (``{base}graph/concepts``, merged, never replaced) by :func:`concept_quads`: type, label,
 scheme, broader, and the SKOS mapping to a service category when it has one. ``mappings``
-(from ``ontology/dmhc.ttl``, loaded by :mod:`imr_graph.dmhc_ingest`) also decides
+(from ``ontology/dmhc.ttl``, loaded by :mod:`imr_graph.dmhc.ingest`) also decides
 ``imr:comparableServiceCategory`` on the item: the sub-category's mapping wins over the
 category's.
 """
@@ -35,8 +35,7 @@ from datetime import UTC, datetime
 
 from pyoxigraph import Literal, NamedNode, Quad
 
-from .dmhc import LAYOUT, READER_VERSION, REVIEW_TYPE_LABELS, DmhcCase, age_bounds
-from .mapping import (
+from ..graph.mapping import (
     DEFAULT_BASE,
     OUTCOMES,
     SEXES,
@@ -55,6 +54,7 @@ from .mapping import (
     source_iri,
     xsd,
 )
+from .reader import LAYOUT, READER_VERSION, REVIEW_TYPE_LABELS, DmhcCase, age_bounds
 
 VOCAB = "https://w3id.org/imr-graph/vocab/"
 TREATMENT_SCHEME = NamedNode(f"{VOCAB}dmhc-treatment")
@@ -250,7 +250,7 @@ def concept_quads(
     ``skos:broader`` their category (a sub-category of a row without category has neither).
     A concept with a mapping in ``mappings`` gets that SKOS mapping triple; age bands get
     their bounds; review types their label. All quads are in ``graph`` (the shared concepts
-    graph, :func:`~imr_graph.mapping.concepts_graph_iri`).
+    graph, :func:`~imr_graph.graph.mapping.concepts_graph_iri`).
 
     Rows spell some concepts in more than one way ("H-Wave Device", "H-wave Device": one
     IRI): a concept gets one ``skos:prefLabel`` (:func:`fold_labels`) and the other

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import re
 
-from .records import Citation, Guideline, RationaleReference
-from .textutil import dedupe, split_top_level, ws
+from ..records import Citation, Guideline, RationaleReference
+from ..textutil import dedupe, split_top_level, ws
 
 _STATEMENT = re.compile(r"(?:Decision\s+)?based\s+on\s+(?=MTUS\b|Non\s*-\s*MTUS\b)", re.I)
 _NON_MTUS = re.compile(r"^Non\s*-\s*MTUS\s*(?:Citations?)?\s*:?\s*", re.I)

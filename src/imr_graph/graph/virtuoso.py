@@ -27,7 +27,7 @@ import urllib.request
 from pathlib import Path
 from types import TracebackType
 
-from .errors import StoreError, UsageError
+from ..errors import StoreError, UsageError
 
 BINARY = "virtuoso-t"
 ISQL = "isql-vt"

@@ -1,11 +1,11 @@
 """The parallel ingest pipeline: many letters, all cores, bounded memory, resumable.
 
-:func:`ingest_parallel` does what :func:`imr_graph.ingest.ingest` does (file -> text ->
-record -> quads -> case graph, one :class:`~imr_graph.ingest.IngestResult` per file, a failed
+:func:`ingest_parallel` does what :func:`imr_graph.graph.ingest.ingest` does (file -> text ->
+record -> quads -> case graph, one :class:`~imr_graph.graph.ingest.IngestResult` per file, a failed
 file reported and skipped), but:
 
 * reading, parsing and mapping run in worker processes (``jobs``, default one per core;
-  :class:`~imr_graph.workers.WorkerPool`, which bounds each letter's memory and time, turns
+  :class:`~imr_graph.graph.workers.WorkerPool`, which bounds each letter's memory and time, turns
   a worker's death into that letter's error and ends the workers with their parent); files
   go out in chunks and a bounded number of chunks is in flight;
 * memory does not grow with the corpus: the directories are walked lazily (twice: once to
@@ -15,7 +15,7 @@ file reported and skipped), but:
   would: the later one wins) and are written in batches: the quads of a batch of NEW cases
   go in with one atomic ``Store.bulk_load`` call (all or nothing: each case is still its own
   named graph and is never half-written); a case already in the store is
-  replaced with :meth:`~imr_graph.store.GraphStore.replace_graph` (drop + insert, one
+  replaced with :meth:`~imr_graph.graph.store.GraphStore.replace_graph` (drop + insert, one
   transaction), as in the serial path;
 * ``resume=True`` skips files whose sha256 is already recorded in the store
   (:func:`stored_sha256`: one index lookup per file), so an interrupted ingest continues
@@ -23,7 +23,7 @@ file reported and skipped), but:
   parser version (:func:`unchanged`) is passed over too (``stats.unchanged``: writing it
   again would change its ingest time only), unless ``extra`` adds to what is stored; a
   changed letter of a stored case is written as the difference to the stored graph
-  (:meth:`~imr_graph.store.GraphStore.replace_graph`);
+  (:meth:`~imr_graph.graph.store.GraphStore.replace_graph`);
 * :class:`Progress` prints a progress line with rate and ETA on a terminal, plain log
   lines otherwise.
 """
@@ -40,8 +40,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO
 
-from . import errors as _errors
-from .errors import ImrGraphError, InputError, StoreError
+from .. import errors as _errors
+from ..errors import ImrGraphError, InputError, StoreError
 from .ingest import IngestResult, letter_files
 from .mapping import Extra
 from .store import GraphStore
@@ -104,8 +104,8 @@ def unchanged(store: GraphStore, path: str | Path) -> bool:
 
     from pyoxigraph import Literal, NamedNode
 
+    from ..records import PARSER_VERSION
     from .mapping import MAPPING_VERSION, imr, source_iri
-    from .records import PARSER_VERSION
 
     wanted = {imr("parserVersion"): PARSER_VERSION, imr("mappingVersion"): MAPPING_VERSION}
 
@@ -163,16 +163,16 @@ def _init_worker(base: str, ingest_time: datetime | None, extra: Extra | None) -
 def _process_one(path: str) -> _Done:
     from pyoxigraph import RdfFormat, serialize
 
+    from ..letters.parsing import parse_document
+    from ..letters.reading import MAX_BYTES, document_from_bytes
     from .mapping import case_graph_iri, concepts_graph_iri, record_to_quads
-    from .parsing import parse_document
-    from .reading import MAX_BYTES, document_from_bytes
 
     done = _Done(path=path)
     try:
         p = Path(path)
         try:
             if p.stat().st_size > MAX_BYTES:
-                from .reading import read_document
+                from ..letters.reading import read_document
 
                 read_document(p)  # raises the same "too large" error as the serial path
             data = p.read_bytes()
@@ -205,7 +205,7 @@ def _process_one(path: str) -> _Done:
 
 
 def _died(path: str, reason: str) -> _Done:
-    """The answer for a letter whose worker died reading it (see :mod:`imr_graph.workers`)."""
+    """The answer for a letter whose worker died reading it (see :mod:`imr_graph.graph.workers`)."""
     return _Done(path=path, error=("InputError", reason, path))
 
 
@@ -427,7 +427,7 @@ def ingest_parallel(
     on_total: Callable[[int], None] | None = None,
     on_skip: Callable[[Path], None] | None = None,
 ) -> Iterator[IngestResult]:
-    """Like :func:`imr_graph.ingest.ingest`, in ``jobs`` worker processes; one result per file.
+    """Like :func:`imr_graph.graph.ingest.ingest`, in ``jobs`` worker processes; one result per file.
 
     Files skipped by ``resume`` (sha256 already stored) yield no result; they are counted in
     ``stats.skipped``. ``progress=True`` draws a :class:`Progress` on stderr. Store errors

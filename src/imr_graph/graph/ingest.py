@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePath
 
-from .errors import ImrGraphError, InputError, StoreError
+from ..errors import ImrGraphError, InputError, StoreError
 from .mapping import Extra
 from .store import GraphStore
 
@@ -127,7 +127,7 @@ def ingest(
                 yield str(entry)
 
     failed: list[InputError] = []
-    # letters are read in a worker process, under memory and time limits (imr_graph.workers)
+    # letters are read in a worker process, under memory and time limits (imr_graph.graph.workers)
     for done in read_letters(files()):
         while failed:
             error = failed.pop(0)

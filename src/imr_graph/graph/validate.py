@@ -3,7 +3,7 @@
 Two engines give the same report:
 
 * ``sparql`` (the default for a store, :func:`validate_store`): the shapes compiled into SPARQL
-  queries that Oxigraph runs on the store itself (:mod:`imr_graph.shacl_sparql`): minutes
+  queries that Oxigraph runs on the store itself (:mod:`imr_graph.graph.shacl_sparql`): minutes
   for a 100k-letter store, memory flat;
 * ``pyshacl``: the case graphs, the shared concepts graph and the ontology (for subclass
   relations) copied into rdflib and checked by pySHACL, the reference implementation; about
@@ -23,8 +23,8 @@ from urllib.parse import unquote
 
 from pyoxigraph import NamedNode, Quad, RdfFormat, serialize
 
-from .errors import ShapesError, UsageError
-from .resources import ontology_file
+from ..errors import ShapesError, UsageError
+from ..resources import ontology_file
 from .store import GraphStore
 
 SH = "http://www.w3.org/ns/shacl#"
@@ -136,7 +136,7 @@ def validate_store(
         for g in [*case_graphs, store.concepts_graph]:
             quads.extend(store.iter_quads(g))
         return validate_quads(quads, store.base, cases=len(case_graphs))
-    from .dmhc_mapping import dmhc_vocabulary_graph_iri
+    from ..dmhc.mapping import dmhc_vocabulary_graph_iri
     from .shacl_sparql import Finding, compile_shapes, run_checks
 
     shapes, ontology = _shapes_and_ontology()

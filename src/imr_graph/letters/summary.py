@@ -12,10 +12,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from .linking.drugs import match_drug
-from .records import Service, Span
+from ..linking.drugs import match_drug
+from ..records import Service, Span
+from ..textutil import dedupe, split_top_level, ws
 from .services import read_medication
-from .textutil import dedupe, split_top_level, ws
 
 _AGE_SEX = re.compile(
     r"\b(\d{1,3})\s*[- ]?\s*(?:year|yr)s?\s*[- ]?\s*old\s+"
@@ -447,7 +447,7 @@ def find_medications(text: str, start: int, end: int) -> tuple[list[str], list[S
                                                            Span | None]:
     """Medications named as current (or listed, or prescribed) in the case summary.
 
-    Each is read with the request reader (:func:`~imr_graph.services.read_medication`): the
+    Each is read with the request reader (:func:`~imr_graph.letters.services.read_medication`): the
     name keeps the wording of the drug ("Flexeril"), its dose and frequency ("5 mg twice
     daily") are attributes of its service, and a drug class ("NSAIDs") is a class.
     "The patient was prescribed Cyclobenzaprine and Naproxen" adds the phrases the drug

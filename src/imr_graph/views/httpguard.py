@@ -12,7 +12,7 @@ address (a random ``127.x.y.z`` and port), forwarding what passes:
 * **No outbound requests.** A query (``/query``, or any path, by ``GET ?query=``, a
   ``POST`` form or ``application/sparql-query`` body) that uses ``SERVICE``, and an update
   that uses ``LOAD`` or ``SERVICE``, is refused with HTTP 403 unless the server was started
-  with ``--allow-service``; the decision is :func:`imr_graph.sparqlguard.network_operations`
+  with ``--allow-service``; the decision is :func:`imr_graph.graph.sparqlguard.network_operations`
   (by meaning, whatever the spelling).
 
 Everything else (the query UI, results, the Graph Store Protocol) is passed through as is,
@@ -29,7 +29,7 @@ import threading
 import urllib.parse
 from collections.abc import Iterable
 
-from .sparqlguard import network_operations
+from ..graph.sparqlguard import network_operations
 
 MAX_BODY = 256 * 1024 * 1024
 """Largest request body forwarded (a Graph Store ``PUT`` of one case is a few kB)."""

@@ -1,7 +1,7 @@
 """The visual report: one offline HTML page of charts made from the canned queries.
 
 :func:`report_data` runs the canned queries (``queries/*.rq``, through
-:mod:`imr_graph.queries`) on a store and returns plain rows; :func:`report_html` draws them
+:mod:`imr_graph.graph.queries`) on a store and returns plain rows; :func:`report_html` draws them
 as inline SVG bar charts (no JavaScript, nothing loaded from the network):
 
 * headline cards per system, never mixed: the workers' compensation letters (DWC) and,
@@ -12,7 +12,7 @@ as inline SVG bar charts (no JavaScript, nothing loaded from the network):
 * for DMHC (when loaded): overturn rate by report year and by treatment category.
 
 Every row carries its rate's Wilson 95% interval (added by the query library,
-:mod:`imr_graph.rates`); each chart draws it beside the bars as a dot (the rate) on a line
+:mod:`imr_graph.graph.rates`); each chart draws it beside the bars as a dot (the rate) on a line
 (the interval) over a 0–100% axis.
 
 :func:`write_report` writes ``index.html`` into a directory.
@@ -28,11 +28,11 @@ from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 
-from .errors import StoreError
+from ..errors import StoreError
 from .export import OUTCOME_COLOURS, literal_value
 
 if TYPE_CHECKING:
-    from .store import GraphStore
+    from ..graph.store import GraphStore
 
 UPHELD, OVERTURNED = OUTCOME_COLOURS["Upheld"], OUTCOME_COLOURS["Overturned"]
 
@@ -95,7 +95,7 @@ def _value(term: Any) -> Any:
 
 def run_rows(store: GraphStore, name: str, params: dict[str, str] | None = None) -> list[dict[str, Any]]:
     """The rows of a canned SELECT query as dicts of Python values (None when unbound)."""
-    from .queries import resolve_query, run_query
+    from ..graph.queries import resolve_query, run_query
 
     result = run_query(store, resolve_query(name), params or {})
     if not isinstance(result, ox.QuerySolutions):
@@ -414,7 +414,7 @@ def report_html(data: dict[str, Any], title: str = "IMR decisions: a visual repo
 def write_report(store: GraphStore, out_dir: str | Path, *, title: str | None = None) -> Path:
     """Run the report queries on ``store`` and write ``out_dir/index.html``; returns its path."""
     data = report_data(store)
-    from .outputs import write_file
+    from ..outputs import write_file
 
     page = report_html(data, title or "IMR decisions: a visual report", str(store.path))
     return write_file(Path(out_dir) / "index.html", page)

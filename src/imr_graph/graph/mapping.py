@@ -45,8 +45,9 @@ from urllib.parse import quote
 
 from pyoxigraph import Literal, NamedNode, Quad, Triple
 
-from .errors import MappingError, NotFoundError, UsageError
-from .records import (
+from ..errors import MappingError, NotFoundError, UsageError
+from ..letters.services import read_service
+from ..records import (
     FAMILIES,
     Citation,
     Guideline,
@@ -56,7 +57,6 @@ from .records import (
     Service,
     Span,
 )
-from .services import read_service
 
 MAPPING_VERSION = "1.3.0"
 """The ontology version (``owl:versionInfo`` of ``ontology/imr.ttl``) this mapping writes;
@@ -246,7 +246,7 @@ def source_iri(sha256: str, base: str = DEFAULT_BASE) -> NamedNode:
 
 def service_iri(label: str, base: str = DEFAULT_BASE) -> NamedNode:
     """``{base}service/{slug}``: a service concept, from its id (``imaging-mri/lumbar-spine``
-    -> ``{base}service/imaging-mri-lumbar-spine``; see :mod:`imr_graph.services`)."""
+    -> ``{base}service/imaging-mri-lumbar-spine``; see :mod:`imr_graph.letters.services`)."""
     return NamedNode(f"{base}service/{slug(label)}")
 
 

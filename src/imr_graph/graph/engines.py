@@ -1,6 +1,6 @@
 """Engine profiles: what a SPARQL server needs that the protocols leave open.
 
-The remote backend (:mod:`imr_graph.remote`) speaks the SPARQL 1.1 Protocol and the Graph
+The remote backend (:mod:`imr_graph.graph.remote`) speaks the SPARQL 1.1 Protocol and the Graph
 Store Protocol; servers differ in the rest. Every such difference lives in one
 :class:`EngineProfile` here, chosen with ``--engine`` (``$IMR_GRAPH_ENGINE``) or detected
 from the server's ``Server`` response header, never as a special case elsewhere:
@@ -35,7 +35,7 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .errors import UsageError
+from ..errors import UsageError
 
 _MASK_RE = re.compile(
     r"'''.*?'''|\"\"\".*?\"\"\"|'(?:[^'\\\n]|\\.)*'|\"(?:[^\"\\\n]|\\.)*\""

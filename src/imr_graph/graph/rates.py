@@ -2,7 +2,7 @@
 
 A rate computed from one item reads 0% or 100%; what it can say is only as good as the
 number of items behind it. So any SELECT result that has a count column and an
-``overturned`` column gets, from the query library (:func:`imr_graph.queries.run_query`),
+``overturned`` column gets, from the query library (:func:`imr_graph.graph.queries.run_query`),
 whatever the query's own SPARQL says about rates:
 
 * ``rate``: overturned / items rounded to 3 places (replacing a ``rate`` column the query

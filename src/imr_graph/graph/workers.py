@@ -342,7 +342,7 @@ class Parsed:
         """The error as an :class:`~imr_graph.errors.ImrGraphError` (None when it worked)."""
         if self.error is None:
             return None
-        from . import errors
+        from .. import errors
 
         name, message, path = self.error
         cls = getattr(errors, name, errors.ImrGraphError)
@@ -352,9 +352,9 @@ class Parsed:
 
 
 def _read_letter(path: str, parse: bool) -> Parsed:
-    from .errors import ImrGraphError
-    from .parsing import parse_document
-    from .reading import read_document
+    from ..errors import ImrGraphError
+    from ..letters.parsing import parse_document
+    from ..letters.reading import read_document
 
     out = Parsed(path)
     try:

@@ -1,6 +1,6 @@
 """A remote triple store: the graph kept in a SPARQL 1.1 Protocol + Graph Store Protocol server.
 
-:class:`RemoteStore` has the public methods of :class:`~imr_graph.store.GraphStore` that the
+:class:`RemoteStore` has the public methods of :class:`~imr_graph.graph.store.GraphStore` that the
 commands use (``replace_case``, ``replace_graph``, ``load_vocabulary``, ``drop_case``,
 ``query``, ``stats``, ``case_graphs``, ``resolve_graph``, ``iter_quads``, ``dump``) and returns
 the same Python shapes (``pyoxigraph`` ``QuerySolutions``/``QueryBoolean``/``QueryTriples``),
@@ -21,7 +21,7 @@ so ``queries.run_query`` and ``queries.format_result`` work on either backend.
   ``tdb2:unionDefaultGraph``). ``$IMR_GRAPH_UNION_PARAM=0``/``1`` overrides the profile.
 * Engines: what the protocols leave open (endpoint layout, direct or form-encoded requests,
   basic or digest authentication, the server's own graphs, query rewrites) is an
-  :class:`~imr_graph.engines.EngineProfile`, named with ``engine`` (``--engine``) or
+  :class:`~imr_graph.graph.engines.EngineProfile`, named with ``engine`` (``--engine``) or
   detected from the server's ``Server`` header.
 * Parameters (``substitutions``) cannot travel separately over the protocol; they are sent as
   a ``VALUES`` block of N-Triples-escaped terms at the head of the outermost ``WHERE`` group,
@@ -57,8 +57,8 @@ from pyoxigraph import (
     serialize,
 )
 
+from ..errors import RemoteWriteError, StoreError, UsageError
 from .engines import OXIGRAPH, EngineProfile, engine_profile, masked
-from .errors import RemoteWriteError, StoreError, UsageError
 from .mapping import (
     PREFIXES,
     resolve_base,
@@ -374,7 +374,7 @@ class RemoteStore(CaseStore):
 
     def update(self, text: str) -> None:
         """Run a SPARQL Update at the update endpoint (``LOAD``/``SERVICE`` refused)."""
-        from .errors import QueryError
+        from ..errors import QueryError
         from .queries import check_update
 
         self._writable()
@@ -538,7 +538,7 @@ def open_backend(
     """The embedded store at ``store``, or the server at ``endpoint`` when one is given.
 
     ``$IMR_GRAPH_ENDPOINT`` stands in for ``endpoint`` when no ``--store`` is given either;
-    ``engine`` names the server's profile (:data:`~imr_graph.engines.ENGINES`; default
+    ``engine`` names the server's profile (:data:`~imr_graph.graph.engines.ENGINES`; default
     ``$IMR_GRAPH_ENGINE``, else detected).
     """
     if endpoint is None and store is None:

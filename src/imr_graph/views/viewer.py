@@ -42,6 +42,7 @@ from typing import Any
 
 import networkx as nx
 
+from ..resources import data_file, ontology_dir
 from .export import (
     HUB_TYPES,
     OUTCOME_COLOURS,
@@ -51,7 +52,6 @@ from .export import (
     outcome_of_node,
     palette,
 )
-from .resources import data_file, ontology_dir
 
 #: Attribute and edge names that hold (or lead to) the path of a case's source letter.
 SOURCE_HINTS = ("path", "sourcepath", "filepath", "atlocation", "location", "source", "file")
@@ -66,7 +66,7 @@ PROVENANCE_TYPES = frozenset(
     }
 )
 
-#: Fixed colours for the main domain types (others get :func:`~imr_graph.export.palette`).
+#: Fixed colours for the main domain types (others get :func:`~imr_graph.views.export.palette`).
 TYPE_COLOURS: dict[str, str] = {
     "WorkersCompCase": "#1b3a6b", "HealthPlanCase": "#4e79a7", "DisputedItem": "#edc948",
     "PartiallyAuthorizedItem": "#edc948", "InjuredWorker": "#9c755f",

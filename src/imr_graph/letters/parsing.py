@@ -1,6 +1,6 @@
 """Parsing: a letter's canonical text -> :class:`~imr_graph.records.Record`.
 
-Works on the text built by :mod:`imr_graph.reading`, so PDF, ``pdftotext``-style text and
+Works on the text built by :mod:`imr_graph.letters.reading`, so PDF, ``pdftotext``-style text and
 converter Markdown all meet the same code. The supported layout is the DWC letter used
 since 2015 ("dwc-2015"): a header table (case number, dates, priority), HOW THE IMR FINAL
 DETERMINATION WAS MADE with the reviewer's credentials, CLINICAL CASE SUMMARY, and IMR
@@ -9,7 +9,7 @@ recognised by their headings and refused with :class:`UnsupportedLayoutError`.
 
 Everything here is plain string work: parsing never touches RDF. Fields the letter does not
 state are ``None``; nothing is guessed. Guideline paragraphs are read by
-:mod:`imr_graph.guidelines`; case-summary phrases by :mod:`imr_graph.summary`.
+:mod:`imr_graph.letters.guidelines`; case-summary phrases by :mod:`imr_graph.letters.summary`.
 """
 
 from __future__ import annotations
@@ -18,13 +18,13 @@ import re
 from datetime import date
 from pathlib import Path
 
-from .errors import NotALetterError, ParseError, UnsupportedLayoutError
+from ..errors import NotALetterError, ParseError, UnsupportedLayoutError
+from ..records import Item, Record, Reviewer, Source, Span, Worker
+from ..textutil import clean, ws
 from .guidelines import parse_guideline, rationale_references
 from .reading import Document, read_document
-from .records import Item, Record, Reviewer, Source, Span, Worker
 from .services import read_service
 from .summary import diagnosis_status, find_diagnoses, find_medications, find_worker
-from .textutil import clean, ws
 
 # ---------------------------------------------------------------------------------------
 # Layout detection
@@ -369,7 +369,7 @@ def _item(text: str, index: int, start: int, outcome: re.Match[str], end: int) -
 
 
 def parse_text(text: str, *, path: str = "<text>", sha256: str = "", fmt: str = "text") -> Record:
-    """Parse canonical letter text (see :mod:`imr_graph.reading`) into a record."""
+    """Parse canonical letter text (see :mod:`imr_graph.letters.reading`) into a record."""
     detect_layout(text, path)
     header = parse_header(text)
     summary_m = H_SUMMARY.search(text)

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from .errors import InputError
+from ..errors import InputError
 
 Outcome = Literal["Upheld", "Overturned"]
 ReviewType = Literal["medical-necessity", "experimental-investigational", "urgent-care"]

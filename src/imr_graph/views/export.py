@@ -19,7 +19,7 @@ Subgraph selection (:func:`select`) works on an open ``pyoxigraph.Store``: the w
 case's named graph, the neighbourhood of a service or a guideline section, or any CONSTRUCT
 query. :func:`check_size` is the guard that refuses graphs too large to draw. The writers
 (:func:`render`) produce GraphML, GEXF, node-link JSON, Cytoscape.js elements JSON and Graphviz
-DOT; the HTML viewer lives in :mod:`imr_graph.viewer` (which imports this module, never the
+DOT; the HTML viewer lives in :mod:`imr_graph.views.viewer` (which imports this module, never the
 other way round).
 """
 
@@ -37,11 +37,11 @@ from typing import TYPE_CHECKING, Any
 import networkx as nx
 import pyoxigraph as ox
 
-from .errors import UsageError
-from .mapping import IMR, span_offsets
+from ..errors import UsageError
+from ..graph.mapping import IMR, span_offsets
 
 if TYPE_CHECKING:
-    from .store import GraphStore
+    from ..graph.store import GraphStore
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -80,7 +80,7 @@ RESERVED_NODE_ATTRS = frozenset(
 #: Formats :func:`render` writes, and the default ``--max-nodes`` for each (0: no limit).
 #: DOT, drawn node by node, gets a small limit; data formats a large one; the HTML viewer
 #: none, since it aggregates a large graph instead of drawing every node
-#: (:data:`imr_graph.viewer.DETAIL_LIMIT`).
+#: (:data:`imr_graph.views.viewer.DETAIL_LIMIT`).
 FORMATS: dict[str, int] = {
     "graphml": 250_000,
     "gexf": 250_000,
@@ -218,7 +218,7 @@ def project(
     Statements repeated in several named graphs give one edge.
 
     With ``fold_spans`` (the default), text spans (``<source#char=start,end>``, see
-    :func:`imr_graph.mapping.span_iri`) are not drawn as nodes: their owner gets attributes
+    :func:`imr_graph.graph.mapping.span_iri`) are not drawn as nodes: their owner gets attributes
     instead, e.g. ``textSpan`` (the span's ``imr:quote``, when it has one), ``textSpan_start``
     and ``textSpan_end`` for an ``imr:textSpan`` link.
 
@@ -464,7 +464,7 @@ def select(store: GraphStore, selection: Selection, *, fold_spans: bool = True) 
     * ``service`` / ``section``: the :func:`neighbourhood` (``hops``) of the services or
       guideline sections whose label matches (exactly, else as a substring, ignoring case);
     * ``query``: a CONSTRUCT or DESCRIBE query (canned name, ``.rq`` path or text) run by
-      :mod:`imr_graph.queries` with ``params``;
+      :mod:`imr_graph.graph.queries` with ``params``;
     * nothing: every graph (cases and vocabulary).
 
     ``system`` (``dwc`` or ``dmhc``) keeps to that system's cases (with the shared concepts
@@ -477,7 +477,7 @@ def select(store: GraphStore, selection: Selection, *, fold_spans: bool = True) 
     if len(chosen) > 1:
         raise UsageError("choose at most one of --case, --service, --section, --query")
     if selection.query:
-        from .queries import resolve_query, run_query
+        from ..graph.queries import resolve_query, run_query
 
         result = run_query(store, resolve_query(selection.query), dict(selection.params or {}))
         if not isinstance(result, ox.QueryTriples):
@@ -497,8 +497,8 @@ def select(store: GraphStore, selection: Selection, *, fold_spans: bool = True) 
     if selection.service:
         seeds = find_nodes(graph, selection.service, ("Service", "Medication"))
         if not seeds:  # a request as a letter words it: its service concept
-            from .mapping import normalise_label
-            from .services import read_service
+            from ..graph.mapping import normalise_label
+            from ..letters.services import read_service
 
             concept = normalise_label(read_service(selection.service).label)
             seeds = find_nodes(graph, concept, ("Service",))
@@ -657,7 +657,7 @@ def outcome_of_edge(
 
 def render(graph: nx.MultiDiGraph, fmt: str) -> str:
     """The text of ``graph`` in ``fmt`` (one of :data:`FORMATS` but ``html``: the viewer page
-    is :func:`imr_graph.viewer.viewer_html`, which builds on this module)."""
+    is :func:`imr_graph.views.viewer.viewer_html`, which builds on this module)."""
     if fmt == "graphml":
         return to_graphml(graph)
     if fmt == "gexf":
@@ -669,5 +669,5 @@ def render(graph: nx.MultiDiGraph, fmt: str) -> str:
     if fmt == "dot":
         return to_dot(graph)
     if fmt == "html":
-        raise UsageError("html is written by imr_graph.viewer.viewer_html, not render()")
+        raise UsageError("html is written by imr_graph.views.viewer.viewer_html, not render()")
     raise UsageError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")

@@ -39,7 +39,8 @@ from pyoxigraph import (
     Variable,
 )
 
-from .errors import CaseConflictError, NotFoundError, StoreError, StoreInUseError, UsageError
+from ..errors import CaseConflictError, NotFoundError, StoreError, StoreInUseError, UsageError
+from ..records import Record
 from .mapping import (
     PREFIXES,
     Extra,
@@ -50,7 +51,6 @@ from .mapping import (
     resolve_base,
     vocabulary_graph_iri,
 )
-from .records import Record
 
 QueryResult = QuerySolutions | QueryBoolean | QueryTriples
 
@@ -518,7 +518,7 @@ class GraphStore(CaseStore):
         try:
             self._writable().update(text, prefixes=PREFIXES)
         except SyntaxError as exc:
-            from .errors import QueryError
+            from ..errors import QueryError
             from .queries import _syntax_message
 
             raise QueryError(f"update: {_syntax_message(str(exc))}") from None
@@ -561,7 +561,7 @@ class GraphStore(CaseStore):
 
         ``substitutions`` binds variables (by name, without ``?``) to RDF terms; the
         query text is never edited. Errors propagate as pyoxigraph raises them
-        (``SyntaxError``, ``RuntimeError``, ``OSError``); :mod:`imr_graph.queries` turns
+        (``SyntaxError``, ``RuntimeError``, ``OSError``); :mod:`imr_graph.graph.queries` turns
         them into :class:`~imr_graph.errors.QueryError`.
         """
         subs = {Variable(k): v for k, v in (substitutions or {}).items()}
@@ -601,7 +601,7 @@ class GraphStore(CaseStore):
         try:
             rdf_format = DUMP_FORMATS[fmt]
         except KeyError:
-            from .errors import UsageError
+            from ..errors import UsageError
 
             raise UsageError(
                 f"unknown dump format {fmt!r}; choose one of {', '.join(DUMP_FORMATS)}"

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from .errors import InputError, PdfError
+from ..errors import InputError, PdfError
 
 Format = Literal["pdf", "text", "markdown"]
 

@@ -7,7 +7,7 @@ The server has the SPARQL 1.1 Protocol at ``/query`` and ``/update``, the Graph 
 at ``/store`` and a browser query UI at ``/``.
 
 The Oxigraph server listens on a private loopback address; the address the user binds is
-served by :class:`imr_graph.httpguard.GuardServer`, which checks the ``Host`` header and
+served by :class:`imr_graph.views.httpguard.GuardServer`, which checks the ``Host`` header and
 refuses ``SERVICE``/``LOAD`` (no outbound requests unless ``allow_service``) before it
 forwards a request.
 
@@ -30,9 +30,9 @@ import urllib.request
 from pathlib import Path
 from types import TracebackType
 
-from .errors import StoreError, StoreInUseError, UsageError
+from ..errors import StoreError, StoreInUseError, UsageError
+from ..graph.workers import die_with_parent
 from .httpguard import GuardServer
-from .workers import die_with_parent
 
 DEFAULT_BIND = "127.0.0.1:7878"
 
