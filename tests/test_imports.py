@@ -21,7 +21,6 @@ PACKAGE = "imr_graph"
 
 #: Circles present before the layout change, each as the sorted modules it joins.
 KNOWN: set[tuple[str, ...]] = {
-    ("imr_graph.graph.queries", "imr_graph.graph.store"),
     ("imr_graph.cli.dmhc", "imr_graph.cli.graph"),
 }
 

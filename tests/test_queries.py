@@ -17,7 +17,6 @@ from imr_graph.graph.queries import (
     bind_params,
     canned_queries,
     check_read_only,
-    check_update,
     format_result,
     parse_header,
     parse_param_args,
@@ -25,6 +24,7 @@ from imr_graph.graph.queries import (
     resolve_query,
     run_query,
 )
+from imr_graph.graph.sparqlguard import check_update
 from imr_graph.graph.store import GraphStore
 
 from .conftest import EXAMPLES

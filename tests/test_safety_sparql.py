@@ -15,13 +15,13 @@ from imr_graph.errors import NotFoundError, QueryError
 from imr_graph.graph.queries import (
     call_with_timeout,
     check_read_only,
-    check_update,
     format_result,
     limit_rows,
     parse_header,
     resolve_query,
     run_query,
 )
+from imr_graph.graph.sparqlguard import check_update
 from imr_graph.graph.store import GraphStore
 
 from .safety_letters import cli, env, examples_store

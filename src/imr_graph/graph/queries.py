@@ -51,7 +51,7 @@ from ..resources import queries_dir
 from ..textutil import visible
 from .mapping import PREFIXES, XSD, resolve_base
 from .rates import add_rates, min_items_filter, rate_groups
-from .sparqlguard import network_operations, tokens
+from .sparqlguard import network_operations, syntax_message, tokens
 from .store import GraphStore, QueryResult
 
 Term = NamedNode | Literal | BlankNode
@@ -234,14 +234,6 @@ def check_read_only(text: str, *, allow_service: bool = False) -> None:
                          "network (--allow-service lets this query call out)")
 
 
-def check_update(text: str) -> None:
-    """Refuse updates that would reach the network (``LOAD``, ``SERVICE``), by meaning
-    (:mod:`imr_graph.graph.sparqlguard`), whatever the spelling."""
-    found = network_operations(text)
-    if found:
-        raise QueryError(f"{' and '.join(found)} is disabled: imr-graph never uses the network")
-
-
 def _is_canned(text: str) -> bool:
     """True for the text of a canned query shipped with imr-graph (its tokens are judged
     alone; tests/test_safety_sparql.py parses each one)."""
@@ -388,7 +380,7 @@ def run_query(
         result = store.query(query.text, substitutions=terms, graph=graph_node)
         return _with_rates(result, least, query.name)
     except SyntaxError as exc:
-        raise QueryError(f"{query.name}: {_syntax_message(str(exc))}") from None
+        raise QueryError(f"{query.name}: {syntax_message(str(exc))}") from None
     except RuntimeError as exc:
         message = str(exc)
         m = re.search(r"variable \?(\w+) in its SELECT projection", message)
@@ -519,18 +511,6 @@ def rows_to_solutions(columns: list[str], rows: list[list[Term | None]]) -> Quer
     result = Store().query(text)
     assert isinstance(result, QuerySolutions)
     return result
-
-
-def _syntax_message(message: str) -> str:
-    m = re.match(r"error at (\d+):(\d+):\s*(.*)", message, flags=re.S)
-    detail = " ".join((m[3] if m else message).split())
-    if len(detail) > 120:  # the parser lists every character class it expected
-        detail = detail[: detail.find("[")].rstrip(", ") + ", …" if "[" in detail else (
-            detail[:117] + "…"
-        )
-    if m:
-        return f"syntax error at line {m[1]}, column {m[2]}: {detail}"
-    return f"syntax error: {detail}"
 
 
 # ----------------------------------------------------------------------------------------------

@@ -63,6 +63,7 @@ from .mapping import (
     PREFIXES,
     resolve_base,
 )
+from .sparqlguard import check_update
 from .store import (
     DUMP_FORMATS,
     STATS_QUERIES,
@@ -375,7 +376,6 @@ class RemoteStore(CaseStore):
     def update(self, text: str) -> None:
         """Run a SPARQL Update at the update endpoint (``LOAD``/``SERVICE`` refused)."""
         from ..errors import QueryError
-        from .queries import check_update
 
         self._writable()
         check_update(text)

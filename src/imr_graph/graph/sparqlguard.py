@@ -22,12 +22,19 @@ nothing:
   stream decides alone. The parser costs a fraction of a second, so it only runs when the
   word ``service`` or ``load`` occurs in the text at all (without it no spelling can mean
   either), and each text is judged once per process.
+
+:func:`check_update` (the guard every store backend runs before a SPARQL Update) and
+:func:`syntax_message` (a parser error in one line) live here too, beside the lexer, so the
+stores need nothing from the query library (:mod:`imr_graph.graph.queries` builds on the
+store, never the other way round).
 """
 
 from __future__ import annotations
 
 import functools
 import re
+
+from ..errors import QueryError
 
 _ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 
@@ -149,3 +156,25 @@ def network_operations(text: str, *, parse: bool = True) -> tuple[str, ...]:
             if names is not None:
                 found.update(k for k, node in _TREE_NODES.items() if node in names)
     return tuple(k for k in NETWORK_KEYWORDS if k in found)
+
+
+def check_update(text: str) -> None:
+    """Refuse updates that would reach the network (``LOAD``, ``SERVICE``), by meaning
+    (:func:`network_operations`), whatever the spelling."""
+    found = network_operations(text)
+    if found:
+        raise QueryError(f"{' and '.join(found)} is disabled: imr-graph never uses the network")
+
+
+def syntax_message(message: str) -> str:
+    """A SPARQL parser's error message (Oxigraph's ``error at LINE:COL: ...``) in one short
+    line: ``syntax error at line L, column C: ...``."""
+    m = re.match(r"error at (\d+):(\d+):\s*(.*)", message, flags=re.S)
+    detail = " ".join((m[3] if m else message).split())
+    if len(detail) > 120:  # the parser lists every character class it expected
+        detail = detail[: detail.find("[")].rstrip(", ") + ", …" if "[" in detail else (
+            detail[:117] + "…"
+        )
+    if m:
+        return f"syntax error at line {m[1]}, column {m[2]}: {detail}"
+    return f"syntax error: {detail}"

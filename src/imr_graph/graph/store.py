@@ -39,7 +39,14 @@ from pyoxigraph import (
     Variable,
 )
 
-from ..errors import CaseConflictError, NotFoundError, StoreError, StoreInUseError, UsageError
+from ..errors import (
+    CaseConflictError,
+    NotFoundError,
+    QueryError,
+    StoreError,
+    StoreInUseError,
+    UsageError,
+)
 from ..records import Record
 from .mapping import (
     PREFIXES,
@@ -51,6 +58,7 @@ from .mapping import (
     resolve_base,
     vocabulary_graph_iri,
 )
+from .sparqlguard import check_update, syntax_message
 
 QueryResult = QuerySolutions | QueryBoolean | QueryTriples
 
@@ -512,16 +520,11 @@ class GraphStore(CaseStore):
 
     def update(self, text: str) -> None:
         """Run a SPARQL Update (the explicit write path; never reaches the network)."""
-        from .queries import check_update
-
         check_update(text)
         try:
             self._writable().update(text, prefixes=PREFIXES)
         except SyntaxError as exc:
-            from ..errors import QueryError
-            from .queries import _syntax_message
-
-            raise QueryError(f"update: {_syntax_message(str(exc))}") from None
+            raise QueryError(f"update: {syntax_message(str(exc))}") from None
         except (OSError, RuntimeError) as exc:
             raise StoreError(f"update failed: {exc}", path=self.path) from None
 
