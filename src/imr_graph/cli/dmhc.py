@@ -9,7 +9,7 @@ import typer
 
 from ..errors import ImrGraphError, UsageError
 from . import _state, app, fail, say, warn, write_failures
-from .graph import BaseOpt, StoreOpt
+from .options import BaseOpt, StoreOpt
 
 MAX_ROW_WARNINGS = 20
 """Row errors printed on stderr before the rest are only counted (all go to --errors)."""

@@ -11,7 +11,7 @@ import typer
 
 from ..errors import ImrGraphError
 from . import app, fail, say
-from .graph import BaseOpt, EndpointOpt, EngineOpt, StoreOpt
+from .options import BaseOpt, EndpointOpt, EngineOpt, StoreOpt
 
 if TYPE_CHECKING:
     import networkx as nx

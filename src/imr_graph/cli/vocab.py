@@ -10,7 +10,7 @@ import typer
 
 from ..errors import ImrGraphError
 from . import app, fail, say
-from .graph import BaseOpt, StoreOpt
+from .options import BaseOpt, StoreOpt
 
 CuratedOpt = Annotated[
     Path | None,
