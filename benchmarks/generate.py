@@ -1,7 +1,7 @@
 """Generate N letters from real ones, in the real layout, so the parser does real work.
 
 Source letters: the PDFs in ``/work/shared/corpus/dwc`` when present (read with
-:func:`imr_graph.reading.read_document`, kept only if :func:`imr_graph.parsing.parse_text`
+:func:`imr_graph.letters.reading.read_document`, kept only if :func:`imr_graph.letters.parsing.parse_text`
 accepts them), else the seed letters in ``examples/``. Each source text is cut at the
 layout's own headings into four parts: the header table, the "how the determination was
 made" block with the reviewer's credentials, the clinical case summary, and the disputed
@@ -28,8 +28,8 @@ CORPUS = REPO.parent / "shared" / "corpus" / "dwc"
 
 def source_texts(cache: Path | None = None) -> list[str]:
     """Canonical texts of real letters that parse (corpus PDFs, else ``examples/``)."""
-    from imr_graph.parsing import parse_text
-    from imr_graph.reading import read_document
+    from imr_graph.letters.parsing import parse_text
+    from imr_graph.letters.reading import read_document
 
     if cache is not None and cache.is_file():
         return json.loads(cache.read_text(encoding="utf-8"))
@@ -52,7 +52,7 @@ def source_texts(cache: Path | None = None) -> list[str]:
 
 def split_parts(text: str) -> tuple[str, str, str, str] | None:
     """(header, how+credentials, summary, items) cut at the layout's headings, or None."""
-    from imr_graph.parsing import H_HOW, H_ISSUES, H_SUMMARY
+    from imr_graph.letters.parsing import H_HOW, H_ISSUES, H_SUMMARY
 
     how, summary, issues = H_HOW.search(text), H_SUMMARY.search(text), H_ISSUES.search(text)
     if not (how and summary and issues and how.start() < summary.start() < issues.start()):
@@ -67,7 +67,7 @@ def split_parts(text: str) -> tuple[str, str, str, str] | None:
 
 def generate(n: int, out: Path, *, seed: int = 7, cache: Path | None = None) -> list[Path]:
     """Write ``n`` generated letters to ``out`` (``gen-0000001.txt`` ...); returns the paths."""
-    from imr_graph.parsing import CASE_NUMBER_RE
+    from imr_graph.letters.parsing import CASE_NUMBER_RE
 
     parts = [p for p in (split_parts(t) for t in source_texts(cache)) if p is not None]
     if not parts:

@@ -3,7 +3,7 @@
 Runs in any Python that has the library (the project venv for pypdf and ``imr-graph``, a
 throwaway venv or the ``bench`` extra for pypdfium2 / pymupdf); only the ``imr-graph``
 extractor imports the project. Pages are
-joined with form feeds, as :mod:`imr_graph.reading` does. Usage::
+joined with form feeds, as :mod:`imr_graph.letters.reading` does. Usage::
 
     python benchmarks/pdf_extract.py pypdfium2 FILE.pdf ...
 """
@@ -35,10 +35,10 @@ def extract_pymupdf(path: str) -> str:
 
 
 def extract_imr_graph(path: str) -> str:
-    """What the project uses: :func:`imr_graph.reading.pdf_text` (PDFium, page-break fix)."""
+    """What the project uses: :func:`imr_graph.letters.reading.pdf_text` (PDFium, page-break fix)."""
     from pathlib import Path
 
-    from imr_graph.reading import pdf_text
+    from imr_graph.letters.reading import pdf_text
 
     return pdf_text(Path(path).read_bytes(), path)
 
@@ -59,7 +59,7 @@ EXTRACTORS = {
     "pypdfium2": extract_pypdfium2,
     "pymupdf": extract_pymupdf,
 }
-MODULES = {"imr-graph": "imr_graph.reading"}
+MODULES = {"imr-graph": "imr_graph.letters.reading"}
 
 
 def main(argv: list[str]) -> None:

@@ -51,9 +51,9 @@ def _stat(times: list[float], rows: int) -> dict:
 
 
 def child(store: str, repeat: int) -> dict:
-    from imr_graph.precedents import find_precedents
-    from imr_graph.store import GraphStore
-    from imr_graph.textindex import search, sync
+    from imr_graph.graph.precedents import find_precedents
+    from imr_graph.graph.store import GraphStore
+    from imr_graph.graph.textindex import search, sync
 
     out: dict = {"precedents": {}, "search": {}}
     with GraphStore(store, read_only=True) as gs:

@@ -3,7 +3,7 @@
 For each size N (``--sizes``, default 1000; 10000 takes ~10 min and 100000 hours on 2 cores):
 
 1. generate N letters from real ones (:mod:`generate`) in a temp dir;
-2. ingest them with :func:`imr_graph.pipeline.ingest_parallel` in a child process
+2. ingest them with :func:`imr_graph.graph.pipeline.ingest_parallel` in a child process
    (letters/s, triples/s, time spent writing to the store, peak RSS of the writer and of
    the largest worker via ``resource.getrusage``); then, as a user would (``--no-enrich``
    skips it), link the vocabularies (``imr-graph link``) and load the corpus's DMHC CSV
@@ -16,7 +16,7 @@ For each size N (``--sizes``, default 1000; 10000 takes ~10 min and 100000 hours
    at sizes up to ``--reingest-max`` (default 2000), time re-ingest in one child process: a
    fresh ingest, the same letters again (unchanged letters are passed over), with
    ``--resume``, and changed copies of every letter (:func:`child_reingest`);
-4. run every canned query (``imr_graph.queries``) once untimed, then ``--repeat`` times and
+4. run every canned query (``imr_graph.graph.queries``) once untimed, then ``--repeat`` times and
    more while they fit in a second (:func:`timed_runs`): p50 / p95; then time ``imr-graph
    validate`` (the SHACL shapes as SPARQL) on the same store, letters with the DMHC cases
    (``--no-validate`` skips it);
@@ -27,13 +27,13 @@ For each size N (``--sizes``, default 1000; 10000 takes ~10 min and 100000 hours
    process of its own), and the ratios are those of these interleaved medians.
 
 6. at the sizes in ``--virtuoso-sizes`` (Debian ``virtuoso-opensource`` installed), the same
-   store on Virtuoso (:mod:`imr_graph.virtuoso`, a private server on loopback ports): its
+   store on Virtuoso (:mod:`imr_graph.graph.virtuoso`, a private server on loopback ports): its
    N-Quads dump loaded with Virtuoso's bulk loader (timed, against ``bulk_load`` above), then
-   every canned query through ``--endpoint`` (:class:`imr_graph.remote.RemoteStore`, the
+   every canned query through ``--endpoint`` (:class:`imr_graph.graph.remote.RemoteStore`, the
    HTTP round trip included), timed like ours, with the p50 ratio Virtuoso / embedded and
    the row counts of both.
 
-Then PDF text extraction on the real corpus: what ``imr_graph.reading`` uses (PDFium through
+Then PDF text extraction on the real corpus: what ``imr_graph.letters.reading`` uses (PDFium through
 pypdfium2, ``imr-graph``) versus pypdf, and plain pypdfium2 and pymupdf when a Python with them
 is found (``--pdf-python``): letters/s and how many letters parse to the same record as with
 pypdf.
@@ -63,7 +63,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from imr_graph.store import GraphStore
+    from imr_graph.graph.store import GraphStore
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -136,8 +136,8 @@ def child_serve(store: str) -> None:
     ``{"name", "params", "seconds"}`` lines on stdin and answers each with a line
     ``{"times", "rows"}`` of :func:`burst_runs` of that canned query (the first request for
     a query runs it once untimed first). Ends at end of input."""
-    from imr_graph.queries import canned_queries, run_query
-    from imr_graph.store import GraphStore
+    from imr_graph.graph.queries import canned_queries, run_query
+    from imr_graph.graph.store import GraphStore
 
     canned = canned_queries()
     warm: set[str] = set()
@@ -157,8 +157,8 @@ def child_serve(store: str) -> None:
 
 def child_ingest(letters: str, store: str, jobs: int) -> dict:
     """Ingest a directory into a fresh store; timings and peak RSS."""
-    from imr_graph.pipeline import PipelineStats, ingest_parallel
-    from imr_graph.store import GraphStore
+    from imr_graph.graph.pipeline import PipelineStats, ingest_parallel
+    from imr_graph.graph.store import GraphStore
 
     stats = PipelineStats()
     ok = errors = triples = items = 0
@@ -217,8 +217,8 @@ def child_reingest(letters: str, work: str, jobs: int) -> dict:
     """Re-ingest, timed in one process, back to back: a fresh ingest of the letters into a
     new store, the same letters again (unchanged: passed over), again with ``--resume``,
     then changed copies of every letter (each case rewritten as a difference)."""
-    from imr_graph.pipeline import PipelineStats, ingest_parallel
-    from imr_graph.store import GraphStore
+    from imr_graph.graph.pipeline import PipelineStats, ingest_parallel
+    from imr_graph.graph.store import GraphStore
 
     store = Path(work) / "reingest-store"
     changed = Path(work) / "reingest-changed"
@@ -252,9 +252,9 @@ def child_reingest(letters: str, work: str, jobs: int) -> dict:
 def child_enrich(store: str, dmhc_csv: str) -> dict:
     """What a user adds after ingest, so that every canned query has data: ``imr-graph link``
     (vocabularies) and, when the corpus has it, the DMHC health-plan CSV."""
-    from imr_graph.dmhc_ingest import ingest_dmhc
+    from imr_graph.dmhc.ingest import ingest_dmhc
+    from imr_graph.graph.store import GraphStore
     from imr_graph.linking import relink
-    from imr_graph.store import GraphStore
 
     out: dict = {}
     with GraphStore(store) as gs:
@@ -273,8 +273,8 @@ def child_enrich(store: str, dmhc_csv: str) -> dict:
 
 def child_validate(store: str, engine: str) -> dict:
     """``imr-graph validate`` on a store (read-only): seconds, cases, violations, peak RSS."""
-    from imr_graph.store import GraphStore
-    from imr_graph.validate import validate_store
+    from imr_graph.graph.store import GraphStore
+    from imr_graph.graph.validate import validate_store
 
     t0 = time.perf_counter()
     with GraphStore(store, read_only=True) as gs:
@@ -338,7 +338,7 @@ def child_rdflib(nquads: str, plan: str, out: str, store: str) -> None:
     the same canned query on our ``store`` (:func:`paired_runs`); JSON lines to ``out``."""
     from rdflib import Dataset, Literal, URIRef
 
-    from imr_graph.mapping import PREFIXES
+    from imr_graph.graph.mapping import PREFIXES
 
     jobs = json.loads(Path(plan).read_text(encoding="utf-8"))
     ours = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "_serve", store],
@@ -419,7 +419,7 @@ def _pct(values: list[float], q: float) -> float:
 
 def query_plan() -> list[dict]:
     """Every canned query with the parameters of its first example (or its defaults)."""
-    from imr_graph.queries import bind_params, canned_queries
+    from imr_graph.graph.queries import bind_params, canned_queries
 
     plan = []
     for name, q in canned_queries().items():
@@ -460,8 +460,8 @@ def with_case(plan: list[dict], case: str) -> list[dict]:
 
 def child_query(store: str, name: str, params: str, repeat: int) -> dict:
     """Run one canned query ``repeat`` times on the store (read-only); all times."""
-    from imr_graph.queries import canned_queries, run_query
-    from imr_graph.store import GraphStore
+    from imr_graph.graph.queries import canned_queries, run_query
+    from imr_graph.graph.store import GraphStore
 
     q = canned_queries()[name]
     with GraphStore(store, read_only=True) as gs:
@@ -496,7 +496,7 @@ def bench_queries(store: str, plan: list[dict], repeat: int, cap: float) -> dict
 def bench_store(store: str, plan: list[dict], repeat: int, cap: float,
                 validate: bool = True) -> dict:
     """Only the canned queries, timed as in a full run, on a store that already exists."""
-    from imr_graph.store import GraphStore
+    from imr_graph.graph.store import GraphStore
 
     with GraphStore(store, read_only=True) as gs:
         case, n = first_case(gs), letters_in(gs)
@@ -573,7 +573,7 @@ def bench_pdf(pdf_python: str | None, limit: int) -> dict:
     and agreement of the parsed records with pypdf's."""
     from generate import CORPUS
 
-    from imr_graph.parsing import parse_text
+    from imr_graph.letters.parsing import parse_text
 
     files = sorted(str(p) for p in CORPUS.glob("*.pdf"))[:limit] if CORPUS.is_dir() else []
     if not files:
@@ -733,8 +733,8 @@ def main() -> None:
     from generate import generate
     from virtuoso_step import bench_virtuoso
 
-    from imr_graph.pipeline import default_jobs
-    from imr_graph.store import GraphStore
+    from imr_graph.graph.pipeline import default_jobs
+    from imr_graph.graph.store import GraphStore
 
     jobs = args.jobs or default_jobs()
     results: dict = {

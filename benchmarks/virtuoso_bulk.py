@@ -29,11 +29,11 @@ def main() -> None:
     ap.add_argument("--buffers", type=int, default=170000, help="Virtuoso NumberOfBuffers")
     args = ap.parse_args()
 
-    from imr_graph.mapping import DEFAULT_BASE
-    from imr_graph.remote import RemoteStore
-    from imr_graph.server import free_port
-    from imr_graph.store import GraphStore
-    from imr_graph.virtuoso import PASSWORD, USER, VirtuosoServer
+    from imr_graph.graph.mapping import DEFAULT_BASE
+    from imr_graph.graph.remote import RemoteStore
+    from imr_graph.graph.store import GraphStore
+    from imr_graph.graph.virtuoso import PASSWORD, USER, VirtuosoServer
+    from imr_graph.views.server import free_port
 
     work = Path(args.workdir or tempfile.mkdtemp(prefix="imr-vbulk-"))
     home = work / "virtuoso"

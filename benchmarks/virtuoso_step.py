@@ -1,8 +1,8 @@
 """The Virtuoso step of the benchmark (``run.py --virtuoso-sizes``): the same store on Virtuoso.
 
 The store's N-Quads dump is loaded with Virtuoso's bulk loader into a private server
-(:class:`imr_graph.virtuoso.VirtuosoServer`, loopback ports, its own directory), timed; then
-every canned query runs through ``--endpoint`` (:class:`imr_graph.remote.RemoteStore`, HTTP
+(:class:`imr_graph.graph.virtuoso.VirtuosoServer`, loopback ports, its own directory), timed; then
+every canned query runs through ``--endpoint`` (:class:`imr_graph.graph.remote.RemoteStore`, HTTP
 round trip included), timed like the embedded store's (``run.timed_runs``), with the p50
 ratio Virtuoso / embedded and whether the row counts agree.
 """
@@ -21,12 +21,12 @@ def bench_virtuoso(store: Path, plan: list[dict], repeat: int, cap: float, work:
     """The store on a private Virtuoso: bulk load of its dump, then every canned query."""
     from run import _pct, timed_runs
 
-    from imr_graph.engines import VIRTUOSO
-    from imr_graph.queries import canned_queries, run_query
-    from imr_graph.remote import RemoteStore
-    from imr_graph.server import free_port
-    from imr_graph.store import GraphStore
-    from imr_graph.virtuoso import PASSWORD, USER, VirtuosoServer, installed
+    from imr_graph.graph.engines import VIRTUOSO
+    from imr_graph.graph.queries import canned_queries, run_query
+    from imr_graph.graph.remote import RemoteStore
+    from imr_graph.graph.store import GraphStore
+    from imr_graph.graph.virtuoso import PASSWORD, USER, VirtuosoServer, installed
+    from imr_graph.views.server import free_port
 
     if not installed():
         return {"skipped": "virtuoso-opensource not installed (scripts/ensure-virtuoso.sh)"}

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Refresh the JavaScript libraries the offline viewer inlines (src/imr_graph/data/vendor/).
 #
-# The viewer (src/imr_graph/viewer.py) writes one self-contained HTML file, so the libraries
+# The viewer (src/imr_graph/views/viewer.py) writes one self-contained HTML file, so the libraries
 # are not fetched at run time: they are copied here from the npm registry, pinned to exact
 # versions, with each package's licence, and packaged into the wheel. Run this only to move
 # to new versions (edit the PACKAGES list), then check the viewer with

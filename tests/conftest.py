@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from imr_graph.store import GraphStore
+    from imr_graph.graph.store import GraphStore
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
@@ -43,7 +43,7 @@ def dwc_pdfs() -> list[Path]:
 @pytest.fixture(scope="module")
 def handmade(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GraphStore]:
     """A store of the hand-made cases (tests/graph_records.py), one per test module."""
-    from imr_graph.store import GraphStore
+    from imr_graph.graph.store import GraphStore
 
     from .graph_records import handmade_cases
 

@@ -130,7 +130,7 @@ def score_case(case: str, labels: list[dict], phrases: list[str], statuses: dict
 
 def evaluate(part: str, corpus: Path) -> Score:
     """Parse the labelled letters of ``part`` ("dev", "heldout1", "heldout2" or "all") and score them."""
-    from imr_graph.parsing import parse_file
+    from imr_graph.letters.parsing import parse_file
 
     score = Score()
     for case, entry in sorted(load_labels().items()):

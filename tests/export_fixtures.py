@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from imr_graph.graph.store import GraphStore
 from imr_graph.records import Record
-from imr_graph.store import GraphStore
 
 IMR = "https://example.org/imr/ontology#"
 RES = "https://example.org/imr/id/"
@@ -91,8 +91,8 @@ def make_store() -> ox.Store:
 
 def examples_store(path: Path) -> GraphStore:
     """A writable on-disk store at ``path`` holding the two example letters (real mapping)."""
-    from imr_graph.parsing import parse_document
-    from imr_graph.reading import read_document
+    from imr_graph.letters.parsing import parse_document
+    from imr_graph.letters.reading import read_document
 
     from .conftest import example_letters
 
@@ -105,7 +105,7 @@ def examples_store(path: Path) -> GraphStore:
 
 def example_records() -> list[Record]:
     """The parsed example records."""
-    from imr_graph.parsing import parse_file
+    from imr_graph.letters.parsing import parse_file
 
     from .conftest import example_letters
 

@@ -21,7 +21,7 @@ HEADINGS = (
 def _mark_item_starts(text: str) -> str:
     """Put a blank line before each item block (PDFium text has no blank lines)."""
     from imr_graph.errors import ImrGraphError
-    from imr_graph.parsing import parse_text
+    from imr_graph.letters.parsing import parse_text
 
     try:
         starts = [i.span[0] for i in parse_text(text).items if i.span]

@@ -65,8 +65,8 @@ def env() -> dict[str, str]:
 
 def examples_store(path: Path) -> Path:
     """A store at ``path`` with the two bundled example letters ingested; returns ``path``."""
-    from imr_graph.ingest import ingest
-    from imr_graph.store import GraphStore
+    from imr_graph.graph.ingest import ingest
+    from imr_graph.graph.store import GraphStore
 
     with GraphStore(path) as gs:
         assert all(r.ok for r in ingest(gs, [EXAMPLES]))

@@ -12,13 +12,13 @@ import pytest
 from typer.testing import CliRunner
 
 from imr_graph.cli import app
-from imr_graph.dmhc_ingest import ingest_dmhc
+from imr_graph.dmhc.ingest import ingest_dmhc
 from imr_graph.errors import NotFoundError, QueryError
-from imr_graph.export import Selection, select
-from imr_graph.ingest import ingest
-from imr_graph.queries import resolve_query, run_query
-from imr_graph.report import DMHC_CHARTS, report_data, report_html
-from imr_graph.store import GraphStore
+from imr_graph.graph.ingest import ingest
+from imr_graph.graph.queries import resolve_query, run_query
+from imr_graph.graph.store import GraphStore
+from imr_graph.views.export import Selection, select
+from imr_graph.views.report import DMHC_CHARTS, report_data, report_html
 
 from .conftest import EXAMPLES
 

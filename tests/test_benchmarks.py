@@ -97,8 +97,8 @@ def test_rdflib_ratios_prefer_the_interleaved_times(bench: ModuleType,
 
 
 def test_validate_is_timed_on_a_store(bench: ModuleType, tmp_path: Path) -> None:
-    from imr_graph.ingest import ingest
-    from imr_graph.store import GraphStore
+    from imr_graph.graph.ingest import ingest
+    from imr_graph.graph.store import GraphStore
 
     from .conftest import EXAMPLES
 

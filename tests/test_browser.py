@@ -21,9 +21,9 @@ from typing import Any
 import networkx as nx
 import pytest
 
-from imr_graph.export import OUTCOME_COLOURS, project
-from imr_graph.report import CHARTS, write_report
-from imr_graph.viewer import viewer_data, viewer_html
+from imr_graph.views.export import OUTCOME_COLOURS, project
+from imr_graph.views.report import CHARTS, write_report
+from imr_graph.views.viewer import viewer_data, viewer_html
 
 from .conftest import CORPUS, corpus_pdfs, example_letters
 from .export_fixtures import example_records, examples_store
@@ -106,7 +106,7 @@ def store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def handmade_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from imr_graph.store import GraphStore
+    from imr_graph.graph.store import GraphStore
 
     path = tmp_path_factory.mktemp("browser-handmade") / "store"
     with GraphStore(path) as gs:
@@ -116,7 +116,7 @@ def handmade_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _graph(store_path: Path, case: str | None = None) -> nx.MultiDiGraph:
-    from imr_graph.store import GraphStore
+    from imr_graph.graph.store import GraphStore
 
     with GraphStore(store_path, read_only=True) as gs:
         return project(gs.iter_quads(gs.resolve_graph(case) if case else None))
@@ -299,8 +299,8 @@ def test_viewer_corpus_screenshots(browser: Any, tmp_path: Path) -> None:
     pdfs = corpus_pdfs()
     if not pdfs:
         pytest.skip(f"{CORPUS} is absent")
-    from imr_graph.ingest import ingest
-    from imr_graph.store import GraphStore
+    from imr_graph.graph.ingest import ingest
+    from imr_graph.graph.store import GraphStore
 
     store = tmp_path / "store"
     with GraphStore(store) as gs:
@@ -324,7 +324,7 @@ def test_viewer_corpus_screenshots(browser: Any, tmp_path: Path) -> None:
 
 
 def test_report_in_browser(browser: Any, store_path: Path, tmp_path: Path) -> None:
-    from imr_graph.store import GraphStore
+    from imr_graph.graph.store import GraphStore
 
     with GraphStore(store_path, read_only=True) as gs:
         path = write_report(gs, tmp_path / "report")
@@ -358,8 +358,8 @@ def test_harness_catches_script_errors_and_requests(browser: Any, tmp_path: Path
 def test_report_keeps_the_systems_apart_with_interval_bars(browser: Any,
                                                            tmp_path: Path) -> None:
     """Letters and DMHC in sections of their own, every rate with its interval drawn."""
-    from imr_graph.dmhc_ingest import ingest_dmhc
-    from imr_graph.report import DMHC_CHARTS
+    from imr_graph.dmhc.ingest import ingest_dmhc
+    from imr_graph.views.report import DMHC_CHARTS
 
     fixtures = Path(__file__).parent / "fixtures" / "dmhc"
     with examples_store(tmp_path / "store") as gs:

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from imr_graph.summary import diagnosis_status, find_diagnoses, find_worker
+from imr_graph.letters.summary import diagnosis_status, find_diagnoses, find_worker
 
 
 def _dx(summary: str) -> list[str]:
@@ -130,7 +130,7 @@ def test_no_fragment_from_any_list(words: list[str]) -> None:
 def test_mapping_marks_the_status() -> None:
     from pyoxigraph import Literal
 
-    from imr_graph.mapping import diagnosis_iri, imr, record_to_quads
+    from imr_graph.graph.mapping import diagnosis_iri, imr, record_to_quads
 
     from .graph_records import handmade_cases
 
@@ -156,8 +156,8 @@ _NAMES_A_CONDITION = re.compile(
 
 @pytest.fixture(scope="module")
 def corpus_records() -> list:
-    from imr_graph.parsing import H_ISSUES, H_SUMMARY, parse_file
-    from imr_graph.reading import read_document
+    from imr_graph.letters.parsing import H_ISSUES, H_SUMMARY, parse_file
+    from imr_graph.letters.reading import read_document
 
     from .conftest import corpus_pdfs
 
@@ -232,7 +232,7 @@ def test_corpus_links_keep_side_and_site(corpus_records: list) -> None:
 
 
 def test_serial_comma_variants_share_one_label() -> None:
-    from imr_graph.mapping import diagnosis_iri, record_to_quads, skos
+    from imr_graph.graph.mapping import diagnosis_iri, record_to_quads, skos
 
     from .graph_records import handmade_cases
 

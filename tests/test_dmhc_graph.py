@@ -12,18 +12,18 @@ from pyoxigraph import NamedNode
 from typer.testing import CliRunner
 
 from imr_graph.cli import app
-from imr_graph.dmhc import read_dmhc
-from imr_graph.dmhc_ingest import ingest_dmhc, load_category_mappings
-from imr_graph.dmhc_mapping import (
+from imr_graph.dmhc.ingest import ingest_dmhc, load_category_mappings
+from imr_graph.dmhc.mapping import (
     CsvSource,
     age_range_iri,
     case_to_quads,
     comparable_category,
     treatment_iri,
 )
-from imr_graph.queries import resolve_query, run_query
+from imr_graph.dmhc.reader import read_dmhc
+from imr_graph.graph.queries import resolve_query, run_query
+from imr_graph.graph.store import GraphStore
 from imr_graph.resources import ontology_file
-from imr_graph.store import GraphStore
 
 FIX = Path(__file__).parent / "fixtures" / "dmhc"
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "dmhc"

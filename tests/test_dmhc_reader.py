@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from imr_graph.dmhc import (
+from imr_graph.dmhc.reader import (
     DmhcCase,
     looks_like_dmhc,
     parse_age_range,

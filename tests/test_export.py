@@ -11,7 +11,10 @@ import pyoxigraph as ox
 import pytest
 
 from imr_graph.errors import NotFoundError, UsageError
-from imr_graph.export import (
+from imr_graph.graph.mapping import item_iri, record_to_quads
+from imr_graph.letters.parsing import parse_document
+from imr_graph.letters.reading import read_document
+from imr_graph.views.export import (
     Selection,
     check_size,
     find_nodes,
@@ -24,9 +27,6 @@ from imr_graph.export import (
     to_cytoscape,
     to_dot,
 )
-from imr_graph.mapping import item_iri, record_to_quads
-from imr_graph.parsing import parse_document
-from imr_graph.reading import read_document
 
 from .conftest import example_letters
 from .export_fixtures import (
@@ -199,7 +199,7 @@ def test_find_nodes_prefers_first_type_and_exact_label(fixture_graph: nx.MultiDi
 
 
 def test_select_from_store(store_path: Path) -> None:
-    from imr_graph.store import GraphStore
+    from imr_graph.graph.store import GraphStore
 
     records = example_records()
     with GraphStore(store_path, read_only=True) as gs:

@@ -13,9 +13,9 @@ import pytest
 from typer.testing import CliRunner
 
 from imr_graph.cli import app
-from imr_graph.export import project
-from imr_graph.report import CHARTS, report_data, report_html
-from imr_graph.viewer import path_to_url, viewer_data, viewer_html
+from imr_graph.views.export import project
+from imr_graph.views.report import CHARTS, report_data, report_html
+from imr_graph.views.viewer import path_to_url, viewer_data, viewer_html
 
 from .conftest import example_letters
 from .export_fixtures import example_records, examples_store
@@ -81,7 +81,7 @@ def test_export_errors(store_path: Path) -> None:
 
 
 def test_viewer_data_has_source_link_and_outcomes(store_path: Path) -> None:
-    from imr_graph.store import GraphStore
+    from imr_graph.graph.store import GraphStore
 
     with GraphStore(store_path, read_only=True) as gs:
         graph = project(gs.iter_quads())
@@ -111,7 +111,7 @@ def test_path_to_url() -> None:
 
 
 def test_report_data_matches_records(store_path: Path) -> None:
-    from imr_graph.store import GraphStore
+    from imr_graph.graph.store import GraphStore
 
     records = example_records()
     items = [i for r in records for i in r.items]
@@ -125,7 +125,7 @@ def test_report_data_matches_records(store_path: Path) -> None:
                                for i in items)
     from collections import Counter
 
-    from imr_graph.mapping import normalise_label
+    from imr_graph.graph.mapping import normalise_label
 
     services = {r["service"]: r["items"] for r in data["services"]}
     assert services == Counter(normalise_label(i.service.label) for i in items)  # concepts
@@ -133,7 +133,7 @@ def test_report_data_matches_records(store_path: Path) -> None:
     expected: dict[str, int] = {}
     for r in records:
         if r.decision_date:
-            from imr_graph.mapping import date_literal
+            from imr_graph.graph.mapping import date_literal
 
             month = date_literal(r.decision_date).value[:7]
             expected[month] = expected.get(month, 0) + len(r.items)
@@ -168,7 +168,7 @@ def test_report_html_escapes_and_handles_empty() -> None:
 def test_viewer_types_labels_and_layers(store_path: Path) -> None:
     """Untyped nodes take their type from the ontology (named individuals) or from the range
     of the property pointing at them; provenance is its own layer; labels are words."""
-    from imr_graph.store import GraphStore
+    from imr_graph.graph.store import GraphStore
 
     with GraphStore(store_path, read_only=True) as gs:
         whole = project(gs.iter_quads())
@@ -191,7 +191,7 @@ def test_viewer_types_labels_and_layers(store_path: Path) -> None:
 
 
 def test_viewer_items_facets_and_overview(store_path: Path) -> None:
-    from imr_graph.store import GraphStore
+    from imr_graph.graph.store import GraphStore
 
     with GraphStore(store_path, read_only=True) as gs:
         graph = project(gs.iter_quads())
@@ -216,8 +216,8 @@ def test_viewer_items_facets_and_overview(store_path: Path) -> None:
 
 
 def test_viewer_html_inlines_pinned_libraries(store_path: Path) -> None:
-    from imr_graph.store import GraphStore
-    from imr_graph.viewer import vendored_scripts
+    from imr_graph.graph.store import GraphStore
+    from imr_graph.views.viewer import vendored_scripts
 
     with GraphStore(store_path, read_only=True) as gs:
         graph = project(gs.iter_quads())
@@ -240,7 +240,7 @@ def test_viewer_html_inlines_pinned_libraries(store_path: Path) -> None:
     assert not re.search(r"<script[^>]+src=|<link[^>]+href=", page)
     assert page.count("<script") == page.count("</script>") == len(libs) + 2
     from imr_graph.errors import UsageError
-    from imr_graph.export import render
+    from imr_graph.views.export import render
 
     with pytest.raises(UsageError, match="viewer_html"):
         render(graph, "html")

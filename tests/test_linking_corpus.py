@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from imr_graph.letters.parsing import parse_file
 from imr_graph.linking import classify_service, match_citation, match_drug
 from imr_graph.linking.icd10 import match_diagnoses
-from imr_graph.parsing import parse_file
 
 pytestmark = pytest.mark.corpus
 

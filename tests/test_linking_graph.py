@@ -12,10 +12,10 @@ from typer.testing import CliRunner
 
 from imr_graph.cli import app
 from imr_graph.errors import InputError
-from imr_graph.ingest import ingest
+from imr_graph.graph.ingest import ingest
+from imr_graph.graph.mapping import diagnosis_iri, medication_iri
+from imr_graph.graph.store import GraphStore
 from imr_graph.linking import item_details, read_sssom, relink, store_links, write_sssom
-from imr_graph.mapping import diagnosis_iri, medication_iri
-from imr_graph.store import GraphStore
 
 from .conftest import example_letters
 
@@ -89,9 +89,9 @@ def test_item_details_from_the_hook() -> None:
 
     from pyoxigraph import NamedNode
 
-    from imr_graph.mapping import record_to_quads
-    from imr_graph.parsing import parse_file
-    from imr_graph.reading import read_document
+    from imr_graph.graph.mapping import record_to_quads
+    from imr_graph.letters.parsing import parse_file
+    from imr_graph.letters.reading import read_document
 
     record = parse_file(example_letters()[0])
     text = read_document(example_letters()[0]).text
@@ -220,7 +220,7 @@ def handmade_linked(tmp_path_factory: pytest.TempPathFactory):
 
 def _canned_rows(gs: GraphStore, name: str, **params: str) -> list[dict[str, str]]:
     """The rows of a canned query by column name ("" for unbound)."""
-    from imr_graph.queries import resolve_query, run_query
+    from imr_graph.graph.queries import resolve_query, run_query
 
     result = run_query(gs, resolve_query(name), params)
     names = [v.value for v in result.variables]
@@ -308,9 +308,9 @@ def test_sssom_round_trip_any_label(label: str) -> None:
 
 def test_drop_after_link_prunes_the_dropped_case_concepts(tmp_path: Path) -> None:
     """The vocabulary graph's links must not keep a dropped case's concepts alive."""
-    from imr_graph.ingest import ingest
+    from imr_graph.graph.ingest import ingest
+    from imr_graph.graph.store import GraphStore
     from imr_graph.linking import relink
-    from imr_graph.store import GraphStore
 
     examples = Path(__file__).resolve().parent.parent / "examples"
     with GraphStore(tmp_path / "store") as gs:

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from rdflib.compare import isomorphic
 
 from imr_graph.errors import MappingError, UsageError
-from imr_graph.mapping import (
+from imr_graph.graph.mapping import (
     DEFAULT_BASE,
     IMR,
     case_graph_iri,
@@ -233,7 +233,7 @@ def test_golden_graph() -> None:
 
 
 def test_item_counts_count_the_outcomes() -> None:
-    from imr_graph.mapping import item_counts
+    from imr_graph.graph.mapping import item_counts
 
     counts = {p.value.rsplit("#", 1)[1]: int(v.value)
               for p, v in item_counts(["Upheld", "Overturned", "Upheld"])}
@@ -254,7 +254,7 @@ def test_item_counts_count_the_outcomes() -> None:
     ("sometime in 2016", "2017-01-20", None),
 ])
 def test_days_between(start: str | None, end: str | None, days: int | None) -> None:
-    from imr_graph.mapping import days_between
+    from imr_graph.graph.mapping import days_between
 
     assert days_between(start, end) == days
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from imr_graph.errors import NotALetterError, ParseError, UnsupportedLayoutError
-from imr_graph.parsing import parse_date, parse_file, parse_text
-from imr_graph.reading import document_from_bytes, read_document
+from imr_graph.letters.parsing import parse_date, parse_file, parse_text
+from imr_graph.letters.reading import document_from_bytes, read_document
 from imr_graph.records import Record
 
 from .conftest import REPO, corpus_pdfs, example_letters
@@ -120,7 +120,7 @@ def test_several_items_and_outcome_on_its_own_line() -> None:
 
 
 def test_guideline_with_several_citations() -> None:
-    from imr_graph.guidelines import parse_guideline
+    from imr_graph.letters.guidelines import parse_guideline
 
     para = (
         "Decision based on MTUS Chronic Pain Medical Treatment 2016, Section(s): Opioids,\n"
@@ -153,7 +153,7 @@ def test_guideline_with_several_citations() -> None:
     ],
 )
 def test_guideline_without_citations(para: str, no_evidence: bool, outside: bool) -> None:
-    from imr_graph.guidelines import parse_guideline
+    from imr_graph.letters.guidelines import parse_guideline
 
     g = parse_guideline(para, 0, len(para))
     assert g.sources == [] and g.citations == []
@@ -161,7 +161,7 @@ def test_guideline_without_citations(para: str, no_evidence: bool, outside: bool
 
 
 def test_rationale_references_pages_tables_literature() -> None:
-    from imr_graph.guidelines import rationale_references
+    from imr_graph.letters.guidelines import rationale_references
 
     text = ("Per page 82 of the MTUS Chronic Pain Guidelines, and ACOEM Chapter 12, Table 12-8, "
             "opioids are not advised (Kumar, 2002; Smith et al., 2004).")
@@ -262,7 +262,7 @@ def test_corpus_helper_is_empty_or_pdfs() -> None:
 def test_odg_titles_without_joining_words_editions_or_split_chapters(
     para: str, expected: list[tuple[str, str | None]]
 ) -> None:
-    from imr_graph.guidelines import parse_guideline
+    from imr_graph.letters.guidelines import parse_guideline
 
     g = parse_guideline(para, 0, len(para))
     assert [(c.family, c.title) for c in g.citations] == expected

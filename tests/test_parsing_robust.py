@@ -8,8 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from imr_graph.errors import ImrGraphError
-from imr_graph.parsing import parse_text
-from imr_graph.reading import document_from_bytes, read_document
+from imr_graph.letters.parsing import parse_text
+from imr_graph.letters.reading import document_from_bytes, read_document
 from imr_graph.records import Record
 
 from .conftest import corpus_pdfs, example_letters

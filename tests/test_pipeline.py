@@ -12,10 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from imr_graph.errors import InputError
-from imr_graph.ingest import LETTER_SUFFIXES, ingest, letter_files
-from imr_graph.parsing import CASE_NUMBER_RE
-from imr_graph.pipeline import PipelineStats, Progress, ingest_parallel, stored_sha256
-from imr_graph.store import GraphStore
+from imr_graph.graph.ingest import LETTER_SUFFIXES, ingest, letter_files
+from imr_graph.graph.pipeline import PipelineStats, Progress, ingest_parallel, stored_sha256
+from imr_graph.graph.store import GraphStore
+from imr_graph.letters.parsing import CASE_NUMBER_RE
 
 from .conftest import example_letters
 
@@ -166,8 +166,8 @@ def test_link_hook_goes_to_the_workers(tmp_path: Path) -> None:
     """`ingest --link` keeps the parallel path: its hook can be sent to worker processes."""
     import pickle
 
+    from imr_graph.graph.pipeline import use_pipeline
     from imr_graph.linking import item_details
-    from imr_graph.pipeline import use_pipeline
 
     hook = item_details()
     assert pickle.loads(pickle.dumps(hook)) is not None

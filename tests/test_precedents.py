@@ -9,8 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from imr_graph.cli import app
-from imr_graph.precedents import case_page, find_precedents, icd10_categories, service_id
-from imr_graph.store import GraphStore
+from imr_graph.graph.precedents import case_page, find_precedents, icd10_categories, service_id
+from imr_graph.graph.store import GraphStore
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus" / "dwc"
@@ -133,7 +133,7 @@ def test_show_corpus_case_codes(corpus_store: Path) -> None:
 def test_precedents_canned_query(handmade: GraphStore) -> None:
     """The canned query "precedents" on the hand-made cases (tests/graph_records.py), and
     the widening: A and B both decided an MRI of the lumbar spine citing Special Studies."""
-    from imr_graph.queries import resolve_query, run_query
+    from imr_graph.graph.queries import resolve_query, run_query
 
     got = find_precedents(handmade, "imaging-mri/lumbar-spine", section="special studies")
     # D has no decision date: never a precedent. Widening to the category and kind adds
@@ -151,7 +151,7 @@ def test_precedents_canned_query(handmade: GraphStore) -> None:
     # The same rows over a remote endpoint's binding (VALUES in every group).
     import pyoxigraph as ox
 
-    from imr_graph.remote import bind_values
+    from imr_graph.graph.remote import bind_values
 
     params = {"service": "imaging-mri/lumbar-spine", "scope": "service", "categories": "-",
               "section": "-", "before": "9999-12-31"}

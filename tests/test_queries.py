@@ -12,12 +12,11 @@ import pyoxigraph as ox
 import pytest
 
 from imr_graph.errors import QueryError
-from imr_graph.ingest import ingest
-from imr_graph.queries import (
+from imr_graph.graph.ingest import ingest
+from imr_graph.graph.queries import (
     bind_params,
     canned_queries,
     check_read_only,
-    check_update,
     format_result,
     parse_header,
     parse_param_args,
@@ -25,7 +24,8 @@ from imr_graph.queries import (
     resolve_query,
     run_query,
 )
-from imr_graph.store import GraphStore
+from imr_graph.graph.sparqlguard import check_update
+from imr_graph.graph.store import GraphStore
 
 from .conftest import EXAMPLES
 from .graph_records import handmade_cases
@@ -187,7 +187,7 @@ def test_similar_cases(examples: GraphStore, handmade: GraphStore) -> None:
     assert rows(handmade, "similar-cases", case=d) == []
     # The same answer with the parameter bound as a remote endpoint binds it (VALUES in
     # every group that uses it, nested sub-selects included).
-    from imr_graph.remote import bind_values
+    from imr_graph.graph.remote import bind_values
 
     text = bind_values(resolve_query("similar-cases").text,
                        {"case": ox.Literal("CM16-0000002")})

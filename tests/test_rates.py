@@ -13,9 +13,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from imr_graph.errors import QueryError
-from imr_graph.queries import canned_queries, format_result, parse_header, resolve_query, run_query
-from imr_graph.rates import add_rates, rate_groups, wilson
-from imr_graph.store import GraphStore
+from imr_graph.graph.queries import (
+    canned_queries,
+    format_result,
+    parse_header,
+    resolve_query,
+    run_query,
+)
+from imr_graph.graph.rates import add_rates, rate_groups, wilson
+from imr_graph.graph.store import GraphStore
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 

@@ -7,7 +7,13 @@ from pathlib import Path
 import pytest
 
 from imr_graph.errors import ImrGraphError, InputError, PdfError
-from imr_graph.reading import MAX_BYTES, decode_text, demarkdown, document_from_bytes, read_document
+from imr_graph.letters.reading import (
+    MAX_BYTES,
+    decode_text,
+    demarkdown,
+    document_from_bytes,
+    read_document,
+)
 
 from .conftest import example_letters
 

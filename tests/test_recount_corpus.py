@@ -19,13 +19,13 @@ from typing import Any
 import pyoxigraph as ox
 import pytest
 
-from imr_graph.dmhc_ingest import ingest_dmhc
-from imr_graph.ingest import ingest
-from imr_graph.parsing import parse_file
-from imr_graph.queries import canned_queries, run_query
-from imr_graph.rates import wilson
+from imr_graph.dmhc.ingest import ingest_dmhc
+from imr_graph.graph.ingest import ingest
+from imr_graph.graph.queries import canned_queries, run_query
+from imr_graph.graph.rates import wilson
+from imr_graph.graph.store import GraphStore
+from imr_graph.letters.parsing import parse_file
 from imr_graph.records import Record
-from imr_graph.store import GraphStore
 
 from .conftest import CORPUS, corpus_pdfs
 

@@ -7,10 +7,10 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
-from imr_graph.mapping import MAPPING_VERSION
-from imr_graph.pipeline import PipelineStats, ingest_parallel, unchanged
+from imr_graph.graph.mapping import MAPPING_VERSION
+from imr_graph.graph.pipeline import PipelineStats, ingest_parallel, unchanged
+from imr_graph.graph.store import GraphStore
 from imr_graph.resources import ontology_file
-from imr_graph.store import GraphStore
 
 from .safety_letters import write_copies
 

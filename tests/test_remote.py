@@ -14,16 +14,16 @@ import pytest
 from pyoxigraph import BlankNode, QueryBoolean, QuerySolutions, QueryTriples
 
 from imr_graph.errors import NotFoundError, RemoteWriteError, StoreError, UsageError
-from imr_graph.ingest import ingest
-from imr_graph.queries import (
+from imr_graph.graph.ingest import ingest
+from imr_graph.graph.queries import (
     canned_queries,
     parse_header,
     parse_param_args,
     run_query,
 )
-from imr_graph.remote import RemoteStore, bind_values, derive_endpoints, open_backend
-from imr_graph.server import OxigraphServer, free_port
-from imr_graph.store import GraphStore
+from imr_graph.graph.remote import RemoteStore, bind_values, derive_endpoints, open_backend
+from imr_graph.graph.store import GraphStore
+from imr_graph.views.server import OxigraphServer, free_port
 
 # One ingest time for both stores: the provenance timestamps are part of what is compared.
 WHEN = datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -269,8 +269,8 @@ def test_killed_server_loses_no_reported_case(tmp_path: Path) -> None:
 def test_corpus_same_answers_on_both_backends(server: OxigraphServer, tmp_path: Path) -> None:
     if not CORPUS.is_dir():
         pytest.skip("corpus absent (../shared/corpus/dwc)")
-    from imr_graph.parsing import parse_document
-    from imr_graph.reading import read_document
+    from imr_graph.letters.parsing import parse_document
+    from imr_graph.letters.reading import read_document
 
     remote = RemoteStore(server.url)
     with GraphStore(tmp_path / "embedded-corpus") as local:
@@ -292,8 +292,8 @@ def test_export_and_report_through_endpoint(server: OxigraphServer, embedded: Gr
     from typer.testing import CliRunner
 
     from imr_graph.cli import app
-    from imr_graph.export import Selection, select
-    from imr_graph.report import report_data
+    from imr_graph.views.export import Selection, select
+    from imr_graph.views.report import report_data
 
     remote = RemoteStore(server.url)
     assert all(r.ok for r in ingest(remote, [EXAMPLES], ingest_time=WHEN))

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import imr_graph.store as store_module
+import imr_graph.graph.store as store_module
 from imr_graph.cli import app
 from imr_graph.errors import StoreError, StoreInUseError
-from imr_graph.store import GraphStore
+from imr_graph.graph.store import GraphStore
 
 from .safety_letters import cli, env, seed_text, write_copies
 
@@ -64,7 +64,7 @@ def test_queries_and_exports_run_while_an_ingest_writes(seeded: Path, tmp_path: 
 
 def test_a_second_writer_is_refused_with_one_line(seeded: Path) -> None:
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys; from imr_graph.store import GraphStore; "
+        [sys.executable, "-c", "import sys; from imr_graph.graph.store import GraphStore; "
          f"g = GraphStore({str(seeded)!r}); print('held', flush=True); sys.stdin.read()"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env())
     try:

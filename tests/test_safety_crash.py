@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from imr_graph.mapping import case_graph_iri, record_to_quads
-from imr_graph.parsing import parse_document
-from imr_graph.reading import read_document
-from imr_graph.store import GraphStore
-from imr_graph.validate import validate_store
+from imr_graph.graph.mapping import case_graph_iri, record_to_quads
+from imr_graph.graph.store import GraphStore
+from imr_graph.graph.validate import validate_store
+from imr_graph.letters.parsing import parse_document
+from imr_graph.letters.reading import read_document
 
 from .conftest import corpus_pdfs
 from .safety_letters import cli, env, write_copies

@@ -14,10 +14,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from imr_graph.errors import ImrGraphError
-from imr_graph.mapping import DEFAULT_BASE, record_to_quads
-from imr_graph.parsing import parse_document
-from imr_graph.reading import document_from_bytes, read_document
-from imr_graph.validate import validate_quads
+from imr_graph.graph.mapping import DEFAULT_BASE, record_to_quads
+from imr_graph.graph.validate import validate_quads
+from imr_graph.letters.parsing import parse_document
+from imr_graph.letters.reading import document_from_bytes, read_document
 
 from .conftest import corpus_pdfs, example_letters
 

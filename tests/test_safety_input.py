@@ -16,8 +16,8 @@ import pytest
 from typer.testing import CliRunner
 
 from imr_graph.cli import app
-from imr_graph.mapping import case_graph_iri
-from imr_graph.store import GraphStore
+from imr_graph.graph.mapping import case_graph_iri
+from imr_graph.graph.store import GraphStore
 
 from .safety_letters import SEED_CASE, seed_text, variant
 

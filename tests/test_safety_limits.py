@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from imr_graph.store import GraphStore
-from imr_graph.workers import WorkerPool, death_reason
+from imr_graph.graph.store import GraphStore
+from imr_graph.graph.workers import WorkerPool, death_reason
 
 from .safety_letters import cli, env, write_copies
 
@@ -193,8 +193,8 @@ def test_workers_end_when_the_parent_is_killed(tmp_path: Path) -> None:
 
 
 def test_text_and_pages_are_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from imr_graph import reading
     from imr_graph.errors import InputError, PdfError
+    from imr_graph.letters import reading
 
     long_text = tmp_path / "long.txt"
     long_text.write_text("IMR letter text " * 200_000)  # 3.2 million characters

@@ -22,11 +22,11 @@ from typer.testing import CliRunner
 
 from imr_graph.cli import app
 from imr_graph.errors import QueryError
-from imr_graph.httpguard import host_allowed, sparql_texts
-from imr_graph.queries import canned_queries, check_read_only, parse_header, run_query
-from imr_graph.server import OxigraphServer, free_port
-from imr_graph.sparqlguard import _parsed_names, network_operations, tokens
-from imr_graph.store import GraphStore
+from imr_graph.graph.queries import canned_queries, check_read_only, parse_header, run_query
+from imr_graph.graph.sparqlguard import _parsed_names, network_operations, tokens
+from imr_graph.graph.store import GraphStore
+from imr_graph.views.httpguard import host_allowed, sparql_texts
+from imr_graph.views.server import OxigraphServer, free_port
 
 from .safety_letters import examples_store
 

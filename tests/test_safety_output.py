@@ -17,9 +17,9 @@ from typer.testing import CliRunner
 
 from imr_graph.cli import app
 from imr_graph.errors import OutputError
-from imr_graph.ingest import ingest
+from imr_graph.graph.ingest import ingest
+from imr_graph.graph.store import GraphStore
 from imr_graph.outputs import atomic_output, write_file
-from imr_graph.store import GraphStore
 from imr_graph.textutil import visible
 
 from .conftest import EXAMPLES
@@ -154,7 +154,7 @@ def test_file_names_reach_the_terminal_escaped(tmp_path: Path) -> None:
 def _holder(store: Path) -> subprocess.Popen[bytes]:
     """Another process holding the store's write lock (as an ingest would)."""
     proc = subprocess.Popen(
-        [sys.executable, "-c", "import sys; from imr_graph.store import GraphStore; "
+        [sys.executable, "-c", "import sys; from imr_graph.graph.store import GraphStore; "
          f"g = GraphStore({str(store)!r}); print('held', flush=True); sys.stdin.read()"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     assert proc.stdout is not None and proc.stdout.readline().strip() == b"held"
@@ -289,7 +289,7 @@ def test_query_rows_are_written_as_they_come(store: Path) -> None:
 
 def test_a_table_is_capped_with_a_clear_error(store: Path,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    from imr_graph import queries
+    from imr_graph.graph import queries
 
     monkeypatch.setattr(queries, "TABLE_ROW_CAP", 50)
     result = runner.invoke(app, ["query", CARTESIAN, "--limit", "0", "--store", str(store)])

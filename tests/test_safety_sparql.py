@@ -12,17 +12,17 @@ from typer.testing import CliRunner
 
 from imr_graph.cli import app
 from imr_graph.errors import NotFoundError, QueryError
-from imr_graph.queries import (
+from imr_graph.graph.queries import (
     call_with_timeout,
     check_read_only,
-    check_update,
     format_result,
     limit_rows,
     parse_header,
     resolve_query,
     run_query,
 )
-from imr_graph.store import GraphStore
+from imr_graph.graph.sparqlguard import check_update
+from imr_graph.graph.store import GraphStore
 
 from .safety_letters import cli, env, examples_store
 
@@ -165,7 +165,7 @@ def test_limit_rows_keeps_terms_and_unbound_cells() -> None:
 
 
 def test_serve_is_read_only_unless_asked() -> None:
-    from imr_graph.server import OxigraphServer
+    from imr_graph.views.server import OxigraphServer
 
     result = runner.invoke(app, ["serve", "--help"])
     assert "--read-write" in result.stdout

@@ -8,7 +8,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from imr_graph.parsing import parse_file
+from imr_graph.letters.parsing import parse_file
 from imr_graph.resources import schema_file
 
 from .conftest import example_letters

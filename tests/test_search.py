@@ -16,8 +16,8 @@ from typer.testing import CliRunner
 from imr_graph import textindex
 from imr_graph.cli import app
 from imr_graph.errors import QueryError
-from imr_graph.store import GraphStore
-from imr_graph.textindex import fts_query, index_path, search, sync
+from imr_graph.graph.store import GraphStore
+from imr_graph.graph.textindex import fts_query, index_path, search, sync
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -100,7 +100,7 @@ def test_killed_sync_leaves_the_old_index_and_is_caught_up(tmp_path: Path,
     store = tmp_path / "store"
     ingest(store, EXAMPLES / A)
     assert keys(store, "intrathecal") == ["CM15-0171547"]
-    from imr_graph.ingest import ingest as library_ingest
+    from imr_graph.graph.ingest import ingest as library_ingest
 
     with GraphStore(store) as gs:  # the library: no index sync, written behind its back
         assert all(r.ok for r in library_ingest(gs, [next(EXAMPLES.glob("001_*.txt"))]))

@@ -11,10 +11,10 @@ from typer.testing import CliRunner
 
 from imr_graph.cli import app
 from imr_graph.errors import StoreInUseError, UsageError
-from imr_graph.ingest import ingest
-from imr_graph.remote import RemoteStore
-from imr_graph.server import OxigraphServer, free_port, parse_bind
-from imr_graph.store import GraphStore
+from imr_graph.graph.ingest import ingest
+from imr_graph.graph.remote import RemoteStore
+from imr_graph.graph.store import GraphStore
+from imr_graph.views.server import OxigraphServer, free_port, parse_bind
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -39,7 +39,7 @@ def test_read_only_server_answers_like_the_store_and_refuses_writes(store: Path)
 
 def test_refuses_store_being_written(store: Path) -> None:
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys; from imr_graph.store import GraphStore; "
+        [sys.executable, "-c", "import sys; from imr_graph.graph.store import GraphStore; "
          f"g = GraphStore({str(store)!r}); print('held', flush=True); sys.stdin.read()"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     try:

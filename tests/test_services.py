@@ -20,8 +20,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from imr_graph.letters.services import KINDS, read_service
 from imr_graph.linking.drugs import _key, _keyed, _package_lookup, find_names, match_drug
-from imr_graph.services import KINDS, read_service
 
 from .conftest import corpus_pdfs
 
@@ -69,7 +69,7 @@ def test_labelled_set_is_big_enough() -> None:
 
 @pytest.fixture(scope="module")
 def corpus_records() -> list:
-    from imr_graph.parsing import parse_file
+    from imr_graph.letters.parsing import parse_file
 
     pdfs = corpus_pdfs()
     if not pdfs:
@@ -263,9 +263,9 @@ def test_similar_cases_finds_earlier_cases_on_the_corpus(corpus_records: list,
                                                          tmp_path: Path) -> None:
     """Every case that shares a service concept with a case decided before it gets those
     earlier cases from ``similar-cases`` (figures printed with ``pytest -s``)."""
-    from imr_graph.ingest import ingest
-    from imr_graph.queries import resolve_query, run_query
-    from imr_graph.store import GraphStore
+    from imr_graph.graph.ingest import ingest
+    from imr_graph.graph.queries import resolve_query, run_query
+    from imr_graph.graph.store import GraphStore
 
     dated = [r for r in corpus_records if r.decision_date and r.case_number]
     concepts = {r.case_key: {i.service.concept for i in r.items} for r in dated}

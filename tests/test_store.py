@@ -13,10 +13,10 @@ import rdflib
 from rdflib.compare import isomorphic
 
 from imr_graph.errors import NotFoundError, StoreError
-from imr_graph.ingest import ingest
-from imr_graph.mapping import case_graph_iri, concepts_graph_iri, service_iri
-from imr_graph.store import GraphStore, default_store_path
-from imr_graph.validate import validate_store
+from imr_graph.graph.ingest import ingest
+from imr_graph.graph.mapping import case_graph_iri, concepts_graph_iri, service_iri
+from imr_graph.graph.store import GraphStore, default_store_path
+from imr_graph.graph.validate import validate_store
 
 from .conftest import EXAMPLES
 from .graph_records import ItemSpec, handmade_cases, make_record
@@ -255,7 +255,7 @@ def test_ingest_loop_reports_bad_files_and_goes_on(tmp_path: Path) -> None:
 @pytest.mark.corpus
 @pytest.mark.slow
 def test_corpus_counts_validation_and_reingest(dwc_pdfs: list[Path], tmp_path: Path) -> None:
-    from imr_graph.parsing import parse_file
+    from imr_graph.letters.parsing import parse_file
 
     expected = Counter(item.outcome for p in dwc_pdfs for item in parse_file(p).items)
     with GraphStore(tmp_path / "store") as gs:
@@ -296,8 +296,8 @@ def test_validation_names_an_item_shortcut_that_disagrees_with_its_citations(
 
 def test_shapes_pyshacl_cannot_use_are_one_clear_error(
         store: GraphStore, monkeypatch: pytest.MonkeyPatch) -> None:
-    from imr_graph import validate as validate_module
     from imr_graph.errors import ShapesError
+    from imr_graph.graph import validate as validate_module
 
     shapes = rdflib.Graph().parse(data="""
         @prefix sh: <http://www.w3.org/ns/shacl#> .

@@ -12,13 +12,13 @@ import pytest
 from typer.testing import CliRunner
 
 from imr_graph.cli import app
-from imr_graph.dmhc import read_dmhc
-from imr_graph.dmhc_ingest import ingest_dmhc
-from imr_graph.dmhc_mapping import concept_quads, fold_labels
+from imr_graph.dmhc.ingest import ingest_dmhc
+from imr_graph.dmhc.mapping import concept_quads, fold_labels
+from imr_graph.dmhc.reader import read_dmhc
 from imr_graph.errors import UsageError
-from imr_graph.ingest import ingest
-from imr_graph.store import GraphStore
-from imr_graph.validate import Report, Violation, validate_store
+from imr_graph.graph.ingest import ingest
+from imr_graph.graph.store import GraphStore
+from imr_graph.graph.validate import Report, Violation, validate_store
 
 from .conftest import EXAMPLES
 from .graph_records import handmade_cases

@@ -10,7 +10,7 @@ import networkx as nx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from imr_graph.viewer import viewer_data, viewer_html
+from imr_graph.views.viewer import viewer_data, viewer_html
 
 TYPES = ["WorkersCompCase", "HealthPlanCase", "DisputedItem", "Service", "Diagnosis",
          "GuidelineFamily", "GuidelineSection", "Concept", "IngestActivity", "Citation",

@@ -17,19 +17,19 @@ from pathlib import Path
 import pytest
 from pyoxigraph import NamedNode
 
-from imr_graph.engines import (
+from imr_graph.graph.engines import (
     ENGINES,
     VIRTUOSO,
     decimal_division,
     engine_profile,
     plain_case_keys,
 )
-from imr_graph.ingest import ingest
-from imr_graph.queries import canned_queries, run_query
-from imr_graph.remote import RemoteStore, derive_endpoints
-from imr_graph.server import free_port
-from imr_graph.store import GraphStore
-from imr_graph.virtuoso import PASSWORD, USER, VirtuosoServer, installed
+from imr_graph.graph.ingest import ingest
+from imr_graph.graph.queries import canned_queries, run_query
+from imr_graph.graph.remote import RemoteStore, derive_endpoints
+from imr_graph.graph.store import GraphStore
+from imr_graph.graph.virtuoso import PASSWORD, USER, VirtuosoServer, installed
+from imr_graph.views.server import free_port
 
 from .test_remote import CORPUS, EXAMPLES, WHEN, canonical, example_params
 

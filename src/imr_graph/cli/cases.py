@@ -12,7 +12,8 @@ import typer
 
 from ..errors import ImrGraphError
 from . import app, fail
-from .graph import EndpointOpt, StoreOpt, _open
+from .graph import _open
+from .options import EndpointOpt, StoreOpt
 
 
 class ListFormat(StrEnum):
@@ -40,7 +41,7 @@ def render_rows(rows: list[dict[str, Any]], columns: list[str], fmt: str,
         writer.writeheader()
         writer.writerows(rows)
         return buf.getvalue()
-    from ..precedents import shorten
+    from ..graph.precedents import shorten
 
     cells = [[shorten(str(r.get(c, "")), width if fmt == "table" and c not in whole else 0)
               for c in columns] for r in rows]
@@ -90,7 +91,7 @@ def precedents(
     --least); shared ICD-10-CM categories and the cited section raise a row; recency
     breaks ties. Each row says why it matched. Also `imr-graph query precedents`.
     """
-    from ..precedents import COLUMNS, find_precedents
+    from ..graph.precedents import COLUMNS, find_precedents
 
     try:
         with _open(store, None, endpoint, read_only=True) as gs:
@@ -135,7 +136,7 @@ def show(
     endpoint: EndpointOpt = None,
 ) -> None:
     """One case as a readable page: dates, worker, diagnoses, items and rationales."""
-    from ..precedents import case_page
+    from ..graph.precedents import case_page
 
     try:
         with _open(store, None, endpoint, read_only=True) as gs:
@@ -149,7 +150,7 @@ def show(
 
 
 def render_page(page: dict[str, Any], *, md: bool = False) -> str:
-    """A case page (:func:`imr_graph.precedents.case_page`) as text or Markdown."""
+    """A case page (:func:`imr_graph.graph.precedents.case_page`) as text or Markdown."""
     h = "# " if md else ""
     sub = "## " if md else ""
     bullet = "- " if md else "  "
@@ -229,8 +230,8 @@ def search(
     brings it in step with ingests, re-ingests and drops (see docs/search.md).
     """
     from ..errors import UsageError
-    from ..textindex import COLUMNS, sync
-    from ..textindex import search as run_search
+    from ..graph.textindex import COLUMNS, sync
+    from ..graph.textindex import search as run_search
 
     text = " ".join(words or []).strip()
     if not text and not reindex:

@@ -9,7 +9,7 @@ import typer
 
 from ..errors import ImrGraphError, UsageError
 from . import _state, app, fail, say, warn, write_failures
-from .graph import BaseOpt, StoreOpt
+from .options import BaseOpt, StoreOpt
 
 MAX_ROW_WARNINGS = 20
 """Row errors printed on stderr before the rest are only counted (all go to --errors)."""
@@ -18,11 +18,11 @@ MAX_ROW_WARNINGS = 20
 def run_dmhc_file(gs: Any, path: Path, *, force: bool = False, verbose: bool = False) -> Any:
     """Ingest one DMHC file into an open store, printing its row errors and summary line.
 
-    Returns the :class:`~imr_graph.dmhc_ingest.DmhcIngestResult`. Shared by ``ingest-dmhc``
+    Returns the :class:`~imr_graph.dmhc.ingest.DmhcIngestResult`. Shared by ``ingest-dmhc``
     and by ``ingest`` when it recognises a DMHC table among its inputs.
     """
-    from ..dmhc_ingest import ingest_dmhc
-    from ..store import GraphStore
+    from ..dmhc.ingest import ingest_dmhc
+    from ..graph.store import GraphStore
 
     if not isinstance(gs, GraphStore):
         raise UsageError("DMHC tables can only be loaded into the embedded store (--store)")
@@ -74,7 +74,7 @@ def ingest_dmhc_command(
     are reported with their line number and the rest are loaded; the exit status is then 1.
     Re-running a file replaces its cases and duplicates nothing.
     """
-    from ..store import GraphStore
+    from ..graph.store import GraphStore
 
     bad: list[dict[str, Any]] = []
     try:

@@ -11,7 +11,7 @@ import typer
 
 from ..errors import ImrGraphError
 from . import app, fail, say
-from .graph import BaseOpt, EndpointOpt, EngineOpt, StoreOpt
+from .options import BaseOpt, EndpointOpt, EngineOpt, StoreOpt
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -103,9 +103,9 @@ def export_cmd(
     labels. Choose at most one of --case, --service, --section, --query.
     """
     try:
-        from ..export import FORMATS, Selection, check_size, render, select
-        from ..queries import call_with_timeout, parse_param_args
-        from ..remote import open_backend
+        from ..graph.queries import call_with_timeout, parse_param_args
+        from ..graph.remote import open_backend
+        from ..views.export import FORMATS, Selection, check_size, render, select
         from .progress import progress
 
         selection = Selection(
@@ -126,7 +126,7 @@ def export_cmd(
             check_size(graph, limit, fmt.value, what)
             steps.step(f"writing {graph.number_of_nodes()} nodes as {fmt.value}")
             if fmt is ExportFormat.html:
-                from ..viewer import viewer_html
+                from ..views.viewer import viewer_html
 
                 text = viewer_html(graph, title=title or f"imr-graph: {what}")
             else:
@@ -158,8 +158,8 @@ def report_cmd(
 ) -> None:
     """Write an offline HTML report with charts made from the canned queries."""
     try:
-        from ..remote import open_backend
-        from ..report import write_report
+        from ..graph.remote import open_backend
+        from ..views.report import write_report
         from .progress import progress
 
         with (open_backend(store, endpoint, read_only=True, base=base, engine=engine) as gs,

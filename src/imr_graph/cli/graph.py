@@ -12,53 +12,14 @@ import typer
 
 from ..errors import ImrGraphError
 from . import _state, app, fail, say, warn, write_failures
-
-StoreOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--store",
-        help="Store directory (default: $IMR_GRAPH_STORE, else "
-        "${XDG_DATA_HOME:-~/.local/share}/imr-graph/store).",
-        show_default=False,
-    ),
-]
-BaseOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--base",
-        help="Base IRI of data resources (default: $IMR_GRAPH_BASE, else "
-        "https://w3id.org/imr-graph/id/).",
-        show_default=False,
-    ),
-]
-
-EndpointOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--endpoint",
-        help="Use this SPARQL 1.1 Protocol server instead of the embedded store (e.g. "
-        "http://127.0.0.1:7878/query; default: $IMR_GRAPH_ENDPOINT). Credentials: "
-        "$IMR_GRAPH_TOKEN or $IMR_GRAPH_USER/$IMR_GRAPH_PASSWORD.",
-        show_default=False,
-    ),
-]
-UpdateEndpointOpt = Annotated[
-    str | None,
-    typer.Option("--update-endpoint", help="SPARQL Update URL (default: …/update beside "
-                 "--endpoint).", show_default=False),
-]
-GspEndpointOpt = Annotated[
-    str | None,
-    typer.Option("--gsp-endpoint", help="Graph Store Protocol URL (default: …/store beside "
-                 "--endpoint).", show_default=False),
-]
-
-EngineOpt = Annotated[
-    str | None,
-    typer.Option("--engine", help="The --endpoint server's kind: oxigraph, virtuoso, generic "
-                 "(default: $IMR_GRAPH_ENGINE, else detected from its Server header).",
-                 show_default=False),
-]
+from .options import (
+    BaseOpt,
+    EndpointOpt,
+    EngineOpt,
+    GspEndpointOpt,
+    StoreOpt,
+    UpdateEndpointOpt,
+)
 
 
 class QueryFormat(StrEnum):
@@ -98,7 +59,7 @@ def _open(
     read_only: bool,
     engine: str | None = None,
 ):
-    from ..remote import open_backend
+    from ..graph.remote import open_backend
 
     return open_backend(store, endpoint, update_endpoint, gsp_endpoint=gsp_endpoint,
                         read_only=read_only, base=base, engine=engine)
@@ -107,7 +68,7 @@ def _open(
 def _follow_text_index(gs) -> None:  # type: ignore[no-untyped-def]
     """Bring an existing text index (imr-graph search) in step with a local store; a
     damaged index is a warning (the store is written; the next search says to --reindex)."""
-    from ..textindex import index_path, sync
+    from ..graph.textindex import index_path, sync
 
     where = getattr(gs, "path", None)
     if isinstance(where, Path) and index_path(where).exists():
@@ -151,9 +112,9 @@ def ingest(
     A file that fails gives one line on stderr naming it; the others are still stored, and
     the exit status is 1 at the end. Ends with a summary: letters, items, triples, errors.
     """
-    from ..dmhc import looks_like_dmhc
+    from ..dmhc.reader import looks_like_dmhc
     from ..errors import UsageError
-    from ..ingest import ingest as run_ingest
+    from ..graph.ingest import ingest as run_ingest
 
     missing = [p for p in paths if not p.exists() and not p.is_symlink()]
     if missing:  # before the store is opened: a mistyped path must not leave an empty store
@@ -183,7 +144,7 @@ def ingest(
                 from ..linking import item_details
 
                 extra = item_details(gs.base)
-            from ..pipeline import PipelineStats, ingest_parallel, use_pipeline
+            from ..graph.pipeline import PipelineStats, ingest_parallel, use_pipeline
 
             pstats = PipelineStats()
             results = (
@@ -277,7 +238,7 @@ def query(
 
     The default graph is the union of all case graphs; --graph narrows to one case.
     """
-    from ..queries import (
+    from ..graph.queries import (
         DEFAULT_TABLE_LIMIT,
         call_with_timeout,
         limit_rows,
@@ -326,7 +287,7 @@ def queries(
     ] = False,
 ) -> None:
     """List the canned queries with their one-line descriptions."""
-    from ..queries import canned_queries
+    from ..graph.queries import canned_queries
 
     canned = canned_queries()
     width = max((len(n) for n in canned), default=0)
@@ -494,7 +455,7 @@ def validate(
     """
     import time
 
-    from ..validate import validate_store
+    from ..graph.validate import validate_store
     from .progress import progress
 
     started = time.monotonic()

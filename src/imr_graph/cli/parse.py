@@ -37,7 +37,7 @@ def parse(
     A file that fails gives one line on stderr naming it; the others are still parsed, and
     the exit status is 1 at the end.
     """
-    from ..workers import read_letters
+    from ..graph.workers import read_letters
 
     failures: list[dict[str, str]] = []
     records: list[dict[str, object]] = []

@@ -44,8 +44,8 @@ def serve(
     Read-only and bound to loopback by default; the default graph is the union of all
     case graphs. Refuses a store that an ingest is writing.
     """
-    from ..server import OxigraphServer, is_loopback
-    from ..store import default_store_path
+    from ..graph.store import default_store_path
+    from ..views.server import OxigraphServer, is_loopback
 
     try:
         server = OxigraphServer(store or default_store_path(), bind, read_write=read_write,

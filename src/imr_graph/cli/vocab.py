@@ -10,7 +10,7 @@ import typer
 
 from ..errors import ImrGraphError
 from . import app, fail, say
-from .graph import BaseOpt, StoreOpt
+from .options import BaseOpt, StoreOpt
 
 CuratedOpt = Annotated[
     Path | None,
@@ -24,7 +24,7 @@ class MappingFormat(StrEnum):
 
 
 def _open(store: Path | None, base: str | None, *, read_only: bool):
-    from ..store import GraphStore
+    from ..graph.store import GraphStore
 
     return GraphStore(store, read_only=read_only, base=base)
 

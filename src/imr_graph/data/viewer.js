@@ -1,5 +1,5 @@
 /* imr-graph offline graph viewer (part of imr-graph, MIT licence).
- * Reads the JSON of the page's "graph-data" script element (imr_graph/viewer.py) and draws it
+ * Reads the JSON of the page's "graph-data" script element (imr_graph/views/viewer.py) and draws it
  * with Cytoscape.js and the fcose layout, both inlined in the page before this script.
  * Two views: "detail" (every node; provenance behind a toggle) and "overview" (items
  * aggregated into concepts and outcomes, counts as weighted edges). Filters act on the

@@ -2,7 +2,7 @@
 
 Letters name the same guideline document in many ways ("ODG Low Back", "Low Back Chapter",
 "Low Back - Lumbar & Thoracic (Acute & Chronic)"); the graph's document and section nodes
-(built by :mod:`imr_graph.mapping` from the words of each letter) are linked here to one
+(built by :mod:`imr_graph.graph.mapping` from the words of each letter) are linked here to one
 scheme node per document edition or chapter, and each section to a canonical section node
 under it, so that citations from all letters meet. The scheme stores identifiers, titles,
 edition years and effective dates only, never guideline text.
@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ..mapping import slug
+from ..graph.mapping import slug
 from ..resources import ontology_file
 from .services import VOCAB
 

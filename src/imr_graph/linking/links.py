@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from ..mapping import (
+from ..graph.mapping import (
     DEFAULT_BASE,
     diagnosis_iri,
     guideline_iri,
@@ -102,7 +102,7 @@ class Link:
 
 @dataclass(frozen=True)
 class ServiceConcept:
-    """A service concept as the graph holds it (see :mod:`imr_graph.services`)."""
+    """A service concept as the graph holds it (see :mod:`imr_graph.letters.services`)."""
 
     concept: str
     label: str
@@ -265,7 +265,7 @@ def apply_curated(links: list[Link], curated: list[Link]) -> list[Link]:
 
 def concepts_from_records(records: Iterable) -> Concepts:
     """The concept labels of parsed records (what ingesting them would put in the store)."""
-    from ..services import read_service
+    from ..letters.services import read_service
 
     dx: set[str] = set()
     meds: set[str] = set()

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Iterator
 
 from pyoxigraph import Literal, NamedNode, Quad, Triple
 
-from ..mapping import DEFAULT_BASE, Extra, item_iri
+from ..graph.mapping import DEFAULT_BASE, Extra, item_iri
 from ..records import Record, Service
 from ..resources import ontology_file
 from .drugs import table as drug_table
@@ -76,7 +76,7 @@ class _ItemDetails:
         self.base = base
 
     def __call__(self, record: Record, graph: NamedNode) -> Iterator[Triple]:
-        from ..services import read_service
+        from ..letters.services import read_service
 
         for item in record.items:
             node = item_iri(record.case_key, item.index, self.base)

@@ -17,7 +17,7 @@ import re
 from pathlib import Path
 
 from ..errors import InputError
-from ..mapping import (
+from ..graph.mapping import (
     DEFAULT_BASE,
     diagnosis_iri,
     medication_iri,
@@ -131,7 +131,7 @@ def _row_link(row: dict[str, str], prefixes: dict[str, str], base: str, path: Pa
         subject = expand(subject, prefixes)
     elif label and category in ("diagnosis", "medication", "service"):
         if category == "service":  # a request as written, or a concept id
-            from ..services import read_service
+            from ..letters.services import read_service
 
             concept = label if re.fullmatch(r"[a-z0-9-]+(?:/[a-z0-9+-]+)+", label) else \
                 read_service(label).concept
