@@ -13,9 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from imr_graph import textindex
 from imr_graph.cli import app
 from imr_graph.errors import QueryError
+from imr_graph.graph import textindex
 from imr_graph.graph.store import GraphStore
 from imr_graph.graph.textindex import fts_query, index_path, search, sync
 

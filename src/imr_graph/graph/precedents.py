@@ -54,7 +54,7 @@ def icd10_categories(diagnoses: list[str]) -> list[str]:
         if _CODE.match(given):
             codes = [given.upper()]
         else:
-            from .linking.icd10 import link_phrase
+            from ..linking.icd10 import link_phrase
 
             codes = [m.code for m in link_phrase(given) if m.code]
             if not codes:
