@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from imr_graph.cli import app
-from imr_graph.graph.precedents import case_page, find_precedents, icd10_categories, service_id
+from imr_graph.graph.precedents import (
+    COLUMNS,
+    case_page,
+    find_precedents,
+    icd10_categories,
+    service_id,
+)
 from imr_graph.graph.store import GraphStore
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -162,3 +169,68 @@ def test_precedents_canned_query(handmade: GraphStore) -> None:
     assert [s["case"].value for s in handmade.query(text)] == ["CM16-0000002", "CM16-0000001"]
     direct = run_query(handmade, resolve_query("precedents"), params)
     assert [s["case"].value for s in direct] == ["CM16-0000002", "CM16-0000001"]
+
+
+ASKS = [
+    {"service": "imaging-mri/lumbar-spine", "diagnoses": ["M54", "M51.16"]},
+    {"service": "imaging-mri/lumbar-spine", "section": "special studies", "scope": "kind"},
+    {"service": "Norco 10/325mg #60", "section": "opioids", "before": "2017-02-01"},
+    {"service": "physical therapy", "diagnoses": ["M54.5", "cervical strain"], "least": 50},
+    {"service": "intrathecal pump refill", "least": 1},
+    {"service": "acupuncture", "least": 2},
+    {"service": "surgery/intrathecal-pump", "scope": "category"},
+    {"service": "no-such/service"},
+]
+
+
+def _comparable(rows: list[dict]) -> list[tuple]:
+    """Rows with the sections as a set and the ICD-10 categories of "why" sorted (the
+    order GROUP_CONCAT gives them is the engine's)."""
+    out = []
+    for r in rows:
+        why = re.sub(r"ICD-10 ([A-Z0-9 ]+)", lambda m: "ICD-10 " + " ".join(
+            sorted(m[1].split())), r["why"])
+        out.append((*(r[c] for c in COLUMNS if c not in ("why", "sections")), why,
+                    frozenset(filter(None, r["sections"].split("; ")))))
+    return out
+
+
+@pytest.mark.parametrize("where", ["handmade", "examples_store", "corpus_store"])
+def test_index_answers_as_the_canned_query(where: str, request: pytest.FixtureRequest) -> None:
+    """The index beside the store (milliseconds at 100k letters) and the canned query
+    (what runs over --endpoint) give the same scope, counts and ranked rows."""
+    given = request.getfixturevalue(where)
+    gs = given if isinstance(given, GraphStore) else GraphStore(given, read_only=True)
+    try:
+        for ask in ASKS:
+            fast = find_precedents(gs, **ask, use_index=True)
+            slow = find_precedents(gs, **ask, use_index=False)
+            assert (fast.scope, fast.total, fast.items, fast.overturned) == (
+                slow.scope, slow.total, slow.items, slow.overturned), ask
+            assert _comparable(fast.rows) == _comparable(slow.rows), ask
+            top = find_precedents(gs, **ask, use_index=True, limit=3)
+            assert _comparable(top.rows) == _comparable(slow.rows[:3])
+            assert (top.total, top.items) == (slow.total, slow.items)
+    finally:
+        if gs is not given:
+            gs.close()
+
+
+def test_index_follows_link_and_reingest(tmp_path: Path) -> None:
+    """The categories a precedent shares come from `imr-graph link`: the index sees a
+    link, a re-ingest and a drop without --reindex."""
+    store = tmp_path / "store"
+    assert runner.invoke(app, ["ingest", str(ROOT / "examples"), "--store", str(store)]
+                         ).exit_code == 0
+    with GraphStore(store, read_only=True) as gs:
+        before = find_precedents(gs, "surgery/intrathecal-pump", diagnoses=["G89.4"])
+    assert runner.invoke(app, ["link", "--store", str(store)]).exit_code == 0
+    with GraphStore(store, read_only=True) as gs:
+        after = find_precedents(gs, "surgery/intrathecal-pump", diagnoses=["G89.4"])
+        slow = find_precedents(gs, "surgery/intrathecal-pump", diagnoses=["G89.4"],
+                               use_index=False)
+    assert _comparable(after.rows) == _comparable(slow.rows)
+    assert [r["why"] for r in before.rows] != [r["why"] for r in after.rows]
+    assert runner.invoke(app, ["drop", "CM15-0171547", "--store", str(store)]).exit_code == 0
+    with GraphStore(store, read_only=True) as gs:
+        assert find_precedents(gs, "surgery/intrathecal-pump").total == 0

@@ -7,8 +7,10 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from imr_graph.graph.mapping import MAPPING_VERSION
-from imr_graph.graph.pipeline import PipelineStats, ingest_parallel, unchanged
+from imr_graph.graph.pipeline import PipelineStats, _Writer, ingest_parallel, unchanged
 from imr_graph.graph.store import GraphStore
 from imr_graph.resources import ontology_file
 
@@ -78,3 +80,28 @@ def test_changed_letters_end_as_a_fresh_ingest_would(tmp_path: Path) -> None:
     assert stats.unchanged == 0
     _ingest(tmp_path / "fresh", changed, LATER)
     assert _quads(tmp_path / "store") == _quads(tmp_path / "fresh")
+
+
+def test_changed_cases_in_several_batches_mixed_with_new_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Changed cases are written a batch at a time (one update each): with batches of 5,
+    17 changed letters of stored cases among 6 new letters end as a fresh ingest would,
+    and so does a letter of a case already waiting in the batch (the later one wins)."""
+    monkeypatch.setattr(_Writer, "CHANGED_BATCH", 5)
+    letters, changed = tmp_path / "letters", tmp_path / "changed"
+    write_copies(letters, 17)
+    _change(letters, changed)
+    for p in write_copies(tmp_path / "new", 6, start=9100000):  # new cases, in between
+        p.rename(changed / p.name.replace("copy-", "copy-0010-"))
+    (changed / "copy-0003b.txt").write_text(  # a second letter of copy-0003's case
+        (changed / "copy-0003.txt").read_text(encoding="utf-8").replace(
+            "(Amended.)", "(Amended twice.)"), encoding="utf-8")
+    _ingest(tmp_path / "store", letters, WHEN)
+    stats = _ingest(tmp_path / "store", changed, LATER)
+    assert stats.unchanged == 0 and stats.files == 24
+    _ingest(tmp_path / "fresh", changed, LATER)
+    got = _quads(tmp_path / "store")
+    assert got == _quads(tmp_path / "fresh")
+    assert any("copy-0003b.txt" in q[2] for q in got)
+    assert not any(q[2].endswith("copy-0003.txt\"") for q in got)

@@ -96,10 +96,10 @@ def precedents(
     try:
         with _open(store, None, endpoint, read_only=True) as gs:
             found = find_precedents(gs, service, diagnoses=diagnosis, section=section,
-                                    before=before, least=least)
+                                    before=before, least=least, limit=limit)
     except ImrGraphError as exc:
         fail(exc)
-    rows = found.rows[:limit] if limit else found.rows
+    rows = found.rows
     summary = found.summary()
     if fmt is ListFormat.json:
         typer.echo(json.dumps({**summary, "rows": rows}, indent=1, ensure_ascii=False))
@@ -119,8 +119,8 @@ def precedents(
         shown = [*shown, "quote", "letter"]
     typer.echo(head + "\n")
     typer.echo(render_rows(rows, shown, fmt.value), nl=False)
-    if limit and len(found.rows) > limit:
-        typer.echo(f"({len(found.rows) - limit} more; --limit 0 shows all)")
+    if found.total > len(rows):
+        typer.echo(f"({found.total - len(rows)} more; --limit 0 shows all)")
 
 
 @app.command()

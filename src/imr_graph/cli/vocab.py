@@ -46,11 +46,13 @@ def link(
     """Link every diagnosis, medication, service and cited guideline in the store to the
     external vocabularies and rewrite the vocabulary graph (offline)."""
     from ..linking import relink
+    from .graph import _follow_text_index
     from .progress import progress
 
     try:
         with _open(store, base, read_only=False) as gs, progress("linking the vocabularies"):
             links, triples = relink(gs, _curated(curated, gs.base))
+            _follow_text_index(gs)  # precedents' ICD-10 categories follow the links
     except ImrGraphError as exc:
         fail(exc)
     typer.echo(f"links: {len(links)}  vocabulary triples: {triples}")

@@ -1,9 +1,11 @@
 """Precedents and one case at a glance: the questions users bring, answered from the store.
 
-:func:`find_precedents` runs the canned query ``precedents`` (``queries/precedents.rq``, so
-the same answer comes over ``--endpoint``): the earlier decisions on a service, widened to
-its category and then its kind when there are fewer than ``least`` of them, ranked by
-closeness, with the overturn rate and its Wilson 95% interval (:mod:`imr_graph.rates`).
+:func:`find_precedents` gives the earlier decisions on a service, widened to its category
+and then its kind when there are fewer than ``least`` of them, ranked by closeness, with
+the overturn rate and its Wilson 95% interval (:mod:`imr_graph.graph.rates`). On a local
+store it reads the index kept beside it (:func:`imr_graph.graph.textindex.precedent_decisions`,
+fast at any size); otherwise (``--endpoint``) it runs the canned query ``precedents``
+(``queries/precedents.rq``), which gives the same answer.
 Plain words name a service the way letters' requests are read
 (:func:`imr_graph.services.read_service`); diagnosis phrases become ICD-10-CM categories
 through the linker (:func:`imr_graph.linking.icd10.link_phrase`).
@@ -18,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import QueryError
+from ..errors import QueryError, StoreError
 from .queries import resolve_query, run_query, solutions_to_rows, term_text
 from .rates import wilson
 
@@ -32,15 +34,11 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 def service_id(text: str) -> str:
     """A service concept id for ``text``: an id as given (``imaging-mri/lumbar-spine``),
     else the concept its words are read as ("lumbar MRI" -> ``imaging-mri/lumbar-spine``)."""
-    text = text.strip()
-    if not text:
+    if not text.strip():
         raise QueryError("precedents: name a service (a concept id or words)")
-    if "/" in text and " " not in text:
-        return text.lower()
-    from ..letters.services import read_service
+    from ..letters.services import service_concept
 
-    concept = read_service(text).concept
-    return concept or text
+    return service_concept(text)
 
 
 def icd10_categories(diagnoses: list[str]) -> list[str]:
@@ -68,21 +66,26 @@ def icd10_categories(diagnoses: list[str]) -> list[str]:
 
 @dataclass
 class Precedents:
-    """The answer of :func:`find_precedents`."""
+    """The answer of :func:`find_precedents`: the scope kept, the counts over every
+    decision found and the first rows, best first."""
 
     service: str
     scope: str
     categories: list[str]
     rows: list[dict[str, Any]] = field(default_factory=list)
+    total: int = 0
+    """Rows found (every outcome), of which :attr:`rows` are the first."""
+    items: int = 0
+    """Decisions the rate rests on (upheld or overturned items)."""
+    overturned: int = 0
 
-    @property
-    def items(self) -> int:
-        """Decisions the rate rests on (upheld or overturned items)."""
-        return sum(1 for r in self.rows if r["outcome"] in ("Upheld", "Overturned"))
-
-    @property
-    def overturned(self) -> int:
-        return sum(1 for r in self.rows if r["outcome"] == "Overturned")
+    @classmethod
+    def of_rows(cls, service: str, scope: str, categories: list[str],
+                rows: list[dict[str, Any]]) -> Precedents:
+        """An answer counted from all its rows."""
+        return cls(service, scope, categories, rows, len(rows),
+                   sum(1 for r in rows if r["outcome"] in ("Upheld", "Overturned")),
+                   sum(1 for r in rows if r["outcome"] == "Overturned"))
 
     def rate(self) -> tuple[float, float, float] | None:
         """Overturn rate and its Wilson 95% interval, or None without decisions."""
@@ -94,7 +97,7 @@ class Precedents:
     def summary(self) -> dict[str, Any]:
         rate = self.rate()
         return {"service": self.service, "scope": self.scope, "categories": self.categories,
-                "items": self.items, "overturned": self.overturned,
+                "items": self.items, "overturned": self.overturned, "rows_found": self.total,
                 "rate": None if rate is None else round(rate[0], 3),
                 "ci_low": None if rate is None else round(rate[1], 3),
                 "ci_high": None if rate is None else round(rate[2], 3)}
@@ -114,28 +117,56 @@ def find_precedents(
     before: str | None = None,
     least: int = 5,
     scope: str | None = None,
+    limit: int = 0,
+    use_index: bool | None = None,
 ) -> Precedents:
     """Earlier decisions on ``service`` (see the module); ``scope`` fixes the level,
-    otherwise it widens service -> category -> kind until at least ``least`` decisions."""
+    otherwise it widens service -> category -> kind until at least ``least`` decisions.
+    The counts (and the rate) are over every decision found; ``rows`` holds the first
+    ``limit`` of them (0 = all).
+
+    On a local store the answer comes from the index beside it (``use_index`` None: when
+    it can be kept there; True: always; False: never)
+    (:func:`imr_graph.graph.textindex.precedent_decisions`: milliseconds at 100k letters,
+    where the SPARQL query reads every decision on the service); over an endpoint, or with
+    ``use_index=False``, from the canned query ``precedents``. Both give the same rows."""
     if before is not None and not _DATE.match(before):
         raise QueryError(f"precedents: --before must be a date YYYY-MM-DD, not {before!r}")
     if scope is not None and scope not in SCOPES:
         raise QueryError(f"precedents: unknown scope {scope!r}; one of {', '.join(SCOPES)}")
     concept = service_id(service)
     cats = icd10_categories(diagnoses or [])
+    section = (section or "").strip() or None
+    from .textindex import can_index
+    if use_index is not False and can_index(store):
+        from .textindex import precedent_decisions
+
+        try:
+            kept, counts, rows = precedent_decisions(
+                store, concept, cats, section, before or "9999-12-31", scope, least, limit)
+        except StoreError:
+            if use_index:
+                raise
+            # the index cannot be kept beside this store (e.g. a read-only folder): the
+            # canned query gives the same answer, slower
+        else:
+            return Precedents(concept, kept, cats, rows, counts["rows"], counts["items"],
+                              counts["overturned"])
     query = resolve_query("precedents")
     params = {"service": concept, "categories": " ".join(cats) or "-",
-              "section": (section or "").strip() or "-", "before": before or "9999-12-31"}
+              "section": section or "-", "before": before or "9999-12-31"}
     result = Precedents(concept, scope or SCOPES[0], cats)
     for level in [scope] if scope else list(SCOPES):
         columns, rows = solutions_to_rows(
             run_query(store, query, {**params, "scope": level}))  # type: ignore[arg-type]
-        wider = Precedents(concept, level, cats, [
+        wider = Precedents.of_rows(concept, level, cats, [
             {c: _value(row[columns.index(c)]) for c in COLUMNS} for row in rows])
         if scope or len(wider.rows) > len(result.rows):  # a level adding nothing is not kept
             result = wider
         if result.items >= least:
             break
+    if limit > 0:
+        result.rows = result.rows[:limit]
     return result
 
 

@@ -3,9 +3,12 @@
 Location: ``--store DIR``, else ``$IMR_GRAPH_STORE``, else
 ``${XDG_DATA_HOME:-~/.local/share}/imr-graph/store`` (:func:`default_store_path`).
 
-* Writing: :meth:`GraphStore.replace_graph` drops a named graph and inserts its new quads in
-  ONE SPARQL update, which Oxigraph runs as one transaction: readers see the old case or the
-  new one, never a half-written case, and a failure leaves the old case in place.
+* Writing: :meth:`GraphStore.replace_graph` replaces a named graph by its difference to
+  the stored one (:meth:`GraphStore.difference`: the triples that go and those that come)
+  in ONE SPARQL update, which Oxigraph runs as one transaction: readers see the old case or
+  the new one, never a half-written case, and a failure leaves the old case in place.
+  :meth:`GraphStore.write_changes` writes the differences of many graphs as one update (the
+  parallel ingest's re-ingested cases).
   :meth:`GraphStore.replace_case` maps a record and replaces its case graph;
   :meth:`GraphStore.load_vocabulary` replaces ``{base}graph/vocabulary`` the same way.
 * Reading: ``GraphStore(path, read_only=True)`` opens the store read-only (Oxigraph's
@@ -21,6 +24,7 @@ import os
 import re
 import time
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -49,6 +53,7 @@ from ..errors import (
 )
 from ..records import Record
 from .mapping import (
+    IMR,
     PREFIXES,
     Extra,
     case_graph_iri,
@@ -152,6 +157,50 @@ def triple_lines(
         else:
             raise ValueError(f"quad outside graph {graph}: {q}")
     return list(own), list(shared)
+
+
+_NEWER_MARKS = tuple(f" <{IMR}{name}> ".encode() for name in ("decisionDate", "sha256", "filePath"))
+"""The predicates of the three triples that tell two letters of a case apart."""
+
+
+def _lines_with(data: bytes, marks: tuple[bytes, ...]) -> Iterator[bytes]:
+    """The lines of ``data`` holding one of ``marks`` (a few ``find`` calls, no regex)."""
+    for mark in marks:
+        at = data.find(mark)
+        while at >= 0:
+            start = data.rfind(b"\n", 0, at) + 1
+            end = data.find(b"\n", at)
+            end = len(data) if end < 0 else end
+            yield data[start:end]
+            at = data.find(mark, end)
+
+
+def ntriples_lines(nquads: bytes, graph: NamedNode) -> list[bytes]:
+    """Oxigraph's N-Quads of quads all in ``graph`` as N-Triples lines (without line ends);
+    a quad in another graph is a ValueError."""
+    suffix = b" " + str(graph).encode() + b" ."
+    out = []
+    for line in nquads.splitlines():
+        if not line:
+            continue
+        if not line.endswith(suffix):
+            raise ValueError(f"quad outside graph {graph}: {line.decode(errors='replace')}")
+        out.append(line[: -len(suffix)] + b" .")
+    return out
+
+
+@dataclass
+class CaseChange:
+    """What writing a graph's new content changes (:meth:`GraphStore.difference`): stored
+    N-Triples lines that go, new ones that come (both without their line end)."""
+
+    graph: NamedNode
+    gone: list[bytes]
+    added: list[bytes]
+    drop: bool
+    """Drop the whole stored graph first (its blank nodes cannot be deleted by value)."""
+    triples: int
+    """Triples of the graph's new content."""
 
 
 class CaseStore:
@@ -406,51 +455,75 @@ class GraphStore(CaseStore):
         quads are added (set semantics: adding a triple twice stores it once). The removal
         of the old triples and the inserts are one SPARQL update, i.e. one Oxigraph
         transaction: on any error the old graph stays as it was. A graph already stored is
-        changed by its difference only (``DELETE DATA`` of the triples that went,
-        ``INSERT DATA`` of those that came).
+        changed by its difference only (:meth:`difference`, :meth:`write_changes`).
 
         ``newer_only`` (case graphs): when the stored graph comes from a different letter
         (another ``imr:sha256``), the later ``imr:decisionDate`` wins: an older letter raises
         :class:`~imr_graph.errors.CaseConflictError` and the stored case stays; a newer (or
         equally dated) one replaces it and a message is added to :attr:`conflicts`.
         """
-        store = self._writable()
-        quads = list(quads)
-        if newer_only:
-            self._check_newer(graph, quads)
+        from pyoxigraph import serialize
+
         concepts = self.concepts_graph
-        own, shared = triple_lines(quads, graph, concepts)
-        # the stored version as N-Triples lines (Oxigraph's own serialisation, which is how
-        # triple_lines writes them too)
-        old = (store.dump(format=RdfFormat.N_TRIPLES, from_graph=graph) or b"").decode()
-        if old and "_:" not in old:
-            # Most of a re-ingested case is unchanged (a changed letter moves some spans,
-            # an unchanged one only its ingest time): delete and insert just the difference,
-            # still in one transaction (about 3 times faster than dropping the graph and
-            # inserting every triple again).
-            before = dict.fromkeys(old.splitlines())
-            keep = set(own)
-            gone = [line for line in before if line not in keep]
-            added = [line for line in own if line not in before]
-            parts = []
-            if gone:
-                parts.append(f"DELETE DATA {{ GRAPH {graph} {{\n" + "\n".join(gone) + "\n} }")
-            blocks = [f"GRAPH {g} {{\n" + "\n".join(lines) + "\n}"
-                      for g, lines in ((graph, added), (concepts, shared)) if lines]
-            if blocks:
-                parts.append("INSERT DATA {\n" + "\n".join(blocks) + "\n}")
-            update = " ;\n".join(parts)
-            written = len(gone) + len(added) + len(shared)
-        else:
-            update = f"DROP SILENT GRAPH {graph}"
-            blocks = [f"GRAPH {g} {{\n" + "\n".join(lines) + "\n}"
-                      for g, lines in ((graph, own), (concepts, shared)) if lines]
-            if blocks:
-                update += " ;\nINSERT DATA {\n" + "\n".join(blocks) + "\n}"
-            written = len(own) + len(shared)
+        own: list[Quad] = []
+        shared: list[Any] = []
+        for q in quads:
+            if q.graph_name == graph:
+                own.append(q)
+            elif q.graph_name == concepts:
+                shared.append(q.triple)
+            else:
+                raise ValueError(f"quad outside graph {graph}: {q}")
+        change = self.difference(graph, serialize(own, format=RdfFormat.N_QUADS) or b"",
+                                 newer_only=newer_only)
+        lines = (serialize(shared, format=RdfFormat.N_TRIPLES) or b"").splitlines()
+        self.write_changes([change], lines)
+        return change.triples
+
+    def difference(self, graph: NamedNode, nquads: bytes, *,
+                   newer_only: bool = False) -> CaseChange:
+        """What writing ``nquads`` (Oxigraph's N-Quads of ``graph`` alone) as the new content
+        of ``graph`` changes: the stored triples that go and the new ones that come, as
+        N-Triples lines (Oxigraph serialises both sides the same way, so equal triples are
+        equal lines). Nothing is written; ``newer_only`` as in :meth:`replace_graph`."""
+        store = self._writable()
+        new = dict.fromkeys(ntriples_lines(nquads, graph))
+        added = list(new)
+        if not store.contains_named_graph(graph):
+            return CaseChange(graph, [], added, False, len(added))
+        stored = store.dump(format=RdfFormat.N_TRIPLES, from_graph=graph) or b""
+        old = stored.splitlines()
+        if newer_only:
+            self._check_newer(graph, stored, b"\n".join(added))
+        if b"_:" in stored or any(b"_:" in line for line in added):
+            # blank nodes cannot be deleted by value: the whole graph is dropped instead
+            return CaseChange(graph, [], added, True, len(added))
+        before = set(old)
+        return CaseChange(graph, [line for line in old if line not in new],
+                          [line for line in added if line not in before], False, len(added))
+
+    def write_changes(self, changes: list[CaseChange], shared: Iterable[bytes] = ()) -> int:
+        """Write the :meth:`difference` of each of several graphs, and ``shared`` N-Triples
+        lines into the concepts graph, as ONE SPARQL update (one transaction: all of it or
+        none of it). Returns the number of lines written."""
+        store = self._writable()
+        shared = [line for line in shared if line.strip()]
+        parts = [b"DROP SILENT GRAPH " + str(c.graph).encode() for c in changes if c.drop]
+
+        def blocks(graph_lines: Iterable[tuple[NamedNode, list[bytes]]]) -> bytes:
+            return b"\n".join(b"GRAPH " + str(g).encode() + b" {\n" + b"\n".join(lines) + b"\n}"
+                              for g, lines in graph_lines if lines)
+
+        gone = blocks((c.graph, c.gone) for c in changes)
+        if gone:
+            parts.append(b"DELETE DATA {\n" + gone + b"\n}")
+        added = blocks([*((c.graph, c.added) for c in changes), (self.concepts_graph, shared)])
+        if added:
+            parts.append(b"INSERT DATA {\n" + added + b"\n}")
+        written = sum(len(c.gone) + len(c.added) for c in changes) + len(shared)
         try:
-            if update:
-                store.update(update)
+            if parts:
+                store.update(b" ;\n".join(parts).decode())
             self._unflushed += written
             if self._unflushed >= FLUSH_EVERY:
                 # RocksDB keeps written data in memtables until a flush: without one, memory
@@ -458,38 +531,43 @@ class GraphStore(CaseStore):
                 store.flush()
                 self._unflushed = 0
         except (OSError, SyntaxError, RuntimeError) as exc:
-            raise StoreError(f"cannot write graph {graph.value}: {exc}", path=self.path) from None
-        return len(own)
+            which = changes[0].graph.value if len(changes) == 1 else f"{len(changes)} graphs"
+            raise StoreError(f"cannot write {which}: {exc}", path=self.path) from None
+        return written
 
-    def _check_newer(self, graph: NamedNode, quads: list[Quad]) -> None:
-        """Refuse an older letter of a stored case; note a newer one (see replace_graph)."""
-        if not self.store.contains_named_graph(graph):
-            return
+    def _check_newer(self, graph: NamedNode, old: bytes, new: bytes) -> None:
+        """Refuse an older letter of a stored case; note a newer one (see replace_graph).
+        ``old`` and ``new`` are the N-Triples of the stored and the new graph."""
+        from pyoxigraph import parse
+
         from .mapping import imr
 
         date_p, sha_p, path_p = imr("decisionDate"), imr("sha256"), imr("filePath")
 
-        def pick(items: Iterable[Quad], predicate: NamedNode) -> str | None:
-            values = sorted(q.object.value for q in items
-                            if q.predicate == predicate and q.graph_name == graph)
-            return values[-1] if values else None
+        def values(ntriples: bytes) -> dict[NamedNode, str]:
+            found: dict[NamedNode, list[str]] = {}
+            picked = b"\n".join(_lines_with(ntriples, _NEWER_MARKS))
+            for t in parse(picked, format=RdfFormat.N_TRIPLES):
+                if t.predicate not in (date_p, sha_p, path_p):
+                    continue  # the mark was inside a literal
+                found.setdefault(t.predicate, []).append(t.object.value)
+            return {p: max(v) for p, v in found.items()}
 
-        old = [q for p in (date_p, sha_p, path_p)
-               for q in self.store.quads_for_pattern(None, p, None, graph)]
-        old_sha, new_sha = pick(old, sha_p), pick(quads, sha_p)
+        was, now = values(old), values(new)
+        old_sha, new_sha = was.get(sha_p), now.get(sha_p)
         if old_sha is None or new_sha is None or old_sha == new_sha:
             return
-        old_date, new_date = pick(old, date_p) or "", pick(quads, date_p) or ""
-        old_path = pick(old, path_p) or "another letter"
+        old_date, new_date = was.get(date_p, ""), now.get(date_p, "")
+        old_path = was.get(path_p) or "another letter"
         key = graph.value.rsplit("/", 1)[-1]
         if old_date > new_date:
             raise CaseConflictError(
                 f"case {key}: not stored, the store holds a later letter of this case "
                 f"({old_path}, decided {old_date}; this one {new_date or 'undated'})",
-                path=pick(quads, path_p),
+                path=now.get(path_p),
             )
         self.conflicts.append(
-            f"{pick(quads, path_p) or key}: case {key} replaced the letter {old_path} "
+            f"{now.get(path_p) or key}: case {key} replaced the letter {old_path} "
             f"(decided {old_date or 'undated'}; this one {new_date or 'undated'})"
         )
 

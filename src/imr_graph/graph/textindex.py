@@ -1,11 +1,16 @@
-"""Full-text search over requests and rationales: an SQLite FTS5 index kept next to the store.
+"""Full-text search over requests and rationales, and the decisions precedents rank: an
+SQLite index (FTS5 for the text) kept next to the store.
 
 Why SQLite FTS5: it ships with Python (``sqlite3``; nothing to install or start), ranks with
 BM25, cuts snippets around hits, reads phrases, and answers from an inverted index, so a
 search stays well under a second at 200k letters where ``FILTER(CONTAINS(...))`` over every
 rationale in SPARQL reads all of them. One row per disputed item: ``request`` and
 ``rationale`` are indexed; the case key, outcome, service concept, the reviewer's cited
-sections, decision date and system are stored beside them for filters and output.
+sections, decision date and system are stored beside them for filters and output. For
+:func:`precedent_decisions`, plain tables hold every dated decision on a service, the
+service concepts (category, kind) and each case's ICD-10-CM categories, so that counting
+and ranking thousands of decisions is an indexed lookup and a sort, not a SPARQL join
+per decision.
 
 The index is derived data, never the source of truth: the file ``<store>.search.sqlite``
 beside the store directory can be deleted at any time and is rebuilt from the store
@@ -31,20 +36,21 @@ from __future__ import annotations
 import hashlib
 import re
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..errors import QueryError, StoreError
+from ..textutil import visible
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 _ITEMS = """PREFIX imr: <https://w3id.org/imr-graph/ontology#>
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
 PREFIX dcterms: <http://purl.org/dc/terms/>
 PREFIX prov: <http://www.w3.org/ns/prov#>
-SELECT ?g ?case ?type ?decided ?index ?request ?rationale ?outcome ?service
+SELECT ?g ?case ?type ?decided ?index ?request ?rationale ?outcome ?service ?quote ?letter
        (GROUP_CONCAT(DISTINCT ?sl; SEPARATOR="; ") AS ?sections)
 WHERE {
   %s
@@ -52,17 +58,45 @@ WHERE {
   ?c imr:caseKey ?case ; imr:item ?i .
   OPTIONAL { ?c a ?type FILTER(?type IN (imr:WorkersCompCase, imr:HealthPlanCase)) }
   OPTIONAL { ?c imr:decisionDate ?decided }
+  OPTIONAL { ?c prov:wasDerivedFrom ?src OPTIONAL { ?src imr:filePath ?letter } }
   OPTIONAL { ?i imr:itemIndex ?index }
   OPTIONAL { ?i imr:request ?request }
   OPTIONAL { ?i imr:rationale ?rationale }
   OPTIONAL { ?i imr:outcome ?outcome }
   OPTIONAL { ?i imr:service ?s . ?s skos:notation ?service }
+  OPTIONAL { ?i imr:decisionSpan ?span OPTIONAL { ?span imr:quote ?quote } }
   OPTIONAL { ?i imr:reviewerSection ?sec .
              OPTIONAL { ?sec skos:altLabel ?alt } OPTIONAL { ?sec skos:prefLabel ?pl }
              BIND(STR(COALESCE(?alt, ?pl)) AS ?sl) }
 }
-GROUP BY ?g ?case ?type ?decided ?index ?request ?rationale ?outcome ?service
+GROUP BY ?g ?case ?type ?decided ?index ?request ?rationale ?outcome ?service ?quote ?letter
 """
+
+_CATEGORIES = """PREFIX imr: <https://w3id.org/imr-graph/ontology#>
+PREFIX imrv: <https://w3id.org/imr-graph/vocab#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX dcterms: <http://purl.org/dc/terms/>
+SELECT ?g (GROUP_CONCAT(DISTINCT ?cn; SEPARATOR=" ") AS ?categories) WHERE {
+  %s
+  ?g dcterms:subject ?c .
+  ?c imr:diagnosis ?d .
+  ?d skos:exactMatch|skos:closeMatch|skos:broadMatch|skos:narrowMatch ?code .
+  ?code imrv:icd10Category ?kat .
+  ?kat a imrv:ICD10CMCategory ; skos:notation ?cn .
+}
+GROUP BY ?g
+"""
+"""The ICD-10-CM categories of each case's diagnoses (through the links of ``imr-graph
+link``), as the canned query ``precedents`` finds them."""
+
+_SERVICES = """PREFIX imr: <https://w3id.org/imr-graph/ontology#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+SELECT ?service (MIN(STR(?cat)) AS ?category) (MIN(STR(?k)) AS ?kind) WHERE {
+  ?s a imr:Service ; skos:notation ?service ; skos:broader ?cat ; imr:serviceKind ?k .
+}
+GROUP BY ?service
+"""
+"""Every service concept with its category (``skos:broader``) and kind."""
 
 _STAMPS = """PREFIX dcterms: <http://purl.org/dc/terms/>
 PREFIX prov: <http://www.w3.org/ns/prov#>
@@ -110,14 +144,32 @@ def _connect(path: Path) -> sqlite3.Connection:
     db = sqlite3.connect(path)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
+    db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+    schema = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+    if schema is None or schema[0] != SCHEMA_VERSION:  # another layout: start afresh
+        with db:
+            db.executescript("""
+                DROP TABLE IF EXISTS items; DROP TABLE IF EXISTS cases;
+                DROP TABLE IF EXISTS decisions; DROP TABLE IF EXISTS services;
+                DELETE FROM meta;""")
     db.executescript("""
-        CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
-        CREATE TABLE IF NOT EXISTS cases (graph TEXT PRIMARY KEY, stamp TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS cases (graph TEXT PRIMARY KEY, stamp TEXT NOT NULL,
+                                          categories TEXT NOT NULL DEFAULT '');
         CREATE VIRTUAL TABLE IF NOT EXISTS items USING fts5(
             request, rationale,
             graph UNINDEXED, case_key UNINDEXED, item UNINDEXED, decided UNINDEXED,
             outcome UNINDEXED, service UNINDEXED, sections UNINDEXED, system UNINDEXED,
             tokenize = 'porter unicode61 remove_diacritics 2');
+        CREATE TABLE IF NOT EXISTS decisions (
+            graph TEXT NOT NULL, case_key TEXT NOT NULL, item INTEGER, decided TEXT NOT NULL,
+            outcome TEXT NOT NULL, request TEXT NOT NULL, service TEXT NOT NULL,
+            sections TEXT NOT NULL, quote TEXT NOT NULL, letter TEXT NOT NULL);
+        CREATE INDEX IF NOT EXISTS decisions_service ON decisions (service, decided);
+        CREATE INDEX IF NOT EXISTS decisions_graph ON decisions (graph);
+        CREATE TABLE IF NOT EXISTS services (service TEXT PRIMARY KEY, category TEXT NOT NULL,
+                                             kind TEXT NOT NULL);
+        CREATE INDEX IF NOT EXISTS services_category ON services (category);
+        CREATE INDEX IF NOT EXISTS services_kind ON services (kind);
     """)
     return db
 
@@ -139,6 +191,12 @@ class SyncStats:
     items: int = 0
     checked: bool = False
     """True when the store was compared case by case (its files had changed)."""
+
+
+def can_index(store: Any) -> bool:
+    """True when ``store`` is a local store that can keep an index beside it."""
+    where = getattr(store, "path", None)
+    return where is not None and Path(where).is_dir() and _has_fts5()
 
 
 def open_index(store: Any) -> tuple[sqlite3.Connection, Path]:
@@ -164,32 +222,53 @@ def sync(store: Any, *, rebuild: bool = False) -> SyncStats:
     try:
         print_ = fingerprint(Path(store.path))
         meta = dict(db.execute("SELECT key, value FROM meta"))
-        if (not rebuild and meta.get("fingerprint") == print_
-                and meta.get("schema") == SCHEMA_VERSION):
+        if not rebuild and meta.get("fingerprint") == print_:
             return stats
         stats.checked = True
         with db:  # one transaction: all of it or none of it
-            if rebuild or meta.get("schema") != SCHEMA_VERSION:
-                db.execute("DELETE FROM items")
-                db.execute("DELETE FROM cases")
+            if rebuild:
+                for table in ("items", "cases", "decisions", "services"):
+                    db.execute(f"DELETE FROM {table}")
             known = dict(db.execute("SELECT graph, stamp FROM cases"))
             current = {s["g"].value: s["stamp"].value for s in store.query(_STAMPS)}
             gone = [g for g in known if g not in current]
             changed = [g for g, stamp in current.items() if known.get(g) != stamp]
-            for graph in gone + [g for g in changed if g in known]:
-                db.execute("DELETE FROM items WHERE graph = ?", (graph,))
-                db.execute("DELETE FROM cases WHERE graph = ?", (graph,))
+            # one pass over each table for all the cases that go (the text table has no
+            # index on its graph column)
+            db.execute("CREATE TEMP TABLE IF NOT EXISTS going (graph TEXT PRIMARY KEY)")
+            db.execute("DELETE FROM going")
+            db.executemany("INSERT OR IGNORE INTO going VALUES (?)",
+                           [(g,) for g in gone + [g for g in changed if g in known]])
+            for table in ("items", "decisions", "cases"):
+                db.execute(f"DELETE FROM {table} WHERE graph IN (SELECT graph FROM going)")
             stats.removed = len(gone)
             stats.added = len(changed)
             for row in _item_rows(store, changed, len(current)):
                 db.execute("INSERT INTO items (request, rationale, graph, case_key, item, "
                            "decided, outcome, service, sections, system) "
-                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
+                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row[:10])
+                request, _, graph, case, item, decided, outcome, service, sections = row[:9]
+                if service and decided:
+                    db.execute("INSERT INTO decisions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                               (graph, case, int(item) if item.isdigit() else None, decided,
+                                outcome, request, service, sections, row[10], row[11]))
                 stats.items += 1
-            db.executemany("INSERT OR REPLACE INTO cases VALUES (?, ?)",
-                           [(g, current[g]) for g in changed])
+            vocabulary = _vocabulary_stamp(store)
+            relink = vocabulary != meta.get("vocabulary")
+            # the categories hang on the links: all cases again when the links changed
+            cats = _categories(store, list(current) if relink else changed, len(current))
+            db.executemany("INSERT OR REPLACE INTO cases VALUES (?, ?, ?)",
+                           [(g, current[g], cats.get(g, "")) for g in changed])
+            if relink:
+                db.executemany("UPDATE cases SET categories = ? WHERE graph = ?",
+                               [(cats.get(g, ""), g) for g in current if g not in changed])
+            db.execute("DELETE FROM services")
+            db.executemany("INSERT INTO services VALUES (?, ?, ?)",
+                           [(s["service"].value, s["category"].value, s["kind"].value)
+                            for s in store.query(_SERVICES)])
             db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
-                           [("fingerprint", print_), ("schema", SCHEMA_VERSION)])
+                           [("fingerprint", print_), ("schema", SCHEMA_VERSION),
+                            ("vocabulary", vocabulary)])
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"text index: {exc}; run `imr-graph search --reindex`",
                          path=path) from None
@@ -198,17 +277,43 @@ def sync(store: Any, *, rebuild: bool = False) -> SyncStats:
     return stats
 
 
+def _vocabulary_stamp(store: Any) -> str:
+    """A digest of the vocabulary graph (the links of ``imr-graph link``)."""
+    from pyoxigraph import RdfFormat
+
+    data = store.store.dump(format=RdfFormat.N_TRIPLES, from_graph=store.vocabulary_graph)
+    return hashlib.sha256(data or b"").hexdigest()
+
+
+def _per_graph(template: str, graphs: list[str], total: int) -> list[str]:
+    """``template`` bound to each of ``graphs`` when they are few, else once for the whole
+    store (its rows then filtered to ``graphs``)."""
+    if len(graphs) * 20 < total or len(graphs) <= 50:
+        return [template % f"BIND(<{g}> AS ?g)" for g in graphs]
+    return [template % ""]
+
+
+def _categories(store: Any, graphs: list[str], total: int) -> dict[str, str]:
+    """The ICD-10-CM categories of the cases of ``graphs`` (space separated)."""
+    if not graphs:
+        return {}
+    wanted = set(graphs)
+    out: dict[str, str] = {}
+    for text in _per_graph(_CATEGORIES, graphs, total):
+        for s in store.query(text):
+            if s["g"].value in wanted:
+                out[s["g"].value] = s["categories"].value
+    return out
+
+
 def _item_rows(store: Any, graphs: list[str], total: int) -> Iterator[tuple[Any, ...]]:
     """Index rows of the items of ``graphs``: one query per case for a few, one scan of
-    the store for many."""
+    the store for many. (request, rationale, graph, case, item, decided, outcome, service,
+    sections, system, quote, letter)."""
     if not graphs:
         return
     wanted = set(graphs)
-    if len(graphs) * 20 < total or len(graphs) <= 50:
-        queries: Iterable[str] = (_ITEMS % f"BIND(<{g}> AS ?g)" for g in graphs)
-    else:
-        queries = [_ITEMS % ""]
-    for text in queries:
+    for text in _per_graph(_ITEMS, graphs, total):
         for s in store.query(text):
             graph = s["g"].value
             if graph not in wanted:
@@ -220,7 +325,8 @@ def _item_rows(store: Any, graphs: list[str], total: int) -> Iterator[tuple[Any,
 
             system = "dmhc" if v("type").endswith("HealthPlanCase") else "dwc"
             yield (v("request"), v("rationale"), graph, v("case"), v("index"), v("decided"),
-                   v("outcome").rsplit("#", 1)[-1], v("service"), v("sections"), system)
+                   v("outcome").rsplit("#", 1)[-1], v("service"), v("sections"), system,
+                   v("quote"), v("letter"))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -273,9 +379,9 @@ def search(
         where.append("lower(outcome) = lower(?)")
         args.append(outcome.strip())
     if service:
-        from .precedents import service_id
+        from ..letters.services import service_concept
 
-        concept = service_id(service).rstrip("/")  # "medication/": the whole category
+        concept = service_concept(service).rstrip("/")  # "medication/": the whole category
         where.append("(service = ? OR service LIKE ?)")
         args += [concept, concept + "/%"]
     if section:
@@ -305,3 +411,101 @@ def search(
         if hit["item"].isdigit():
             hit["item"] = int(hit["item"])
     return total, hits
+
+
+# ----------------------------------------------------------------------------------------------
+# Precedents from the index
+# ----------------------------------------------------------------------------------------------
+
+def _cell(text: str) -> str:
+    """Text as :func:`imr_graph.graph.queries.term_text` shows it: spaces collapsed,
+    control characters visible (letters are untrusted)."""
+    return visible(" ".join(text.split()))
+
+
+_LEVEL = "CASE WHEN d.service = :service THEN 3 WHEN s.category = :category THEN 2 ELSE 1 END"
+_IN_SCOPE = ("s.kind = :kind AND d.decided < :before AND (d.service = :service OR "
+             "(:scope != 'service' AND s.category = :category) OR :scope = 'kind')")
+
+
+def precedent_decisions(
+    store: Any, service: str, categories: list[str], section: str | None, before: str,
+    scope: str | None, least: int, limit: int,
+) -> tuple[str, dict[str, int], list[dict[str, Any]]]:
+    """What the canned query ``precedents`` answers, level by level, from the index (the
+    same rows, ranked the same way; see :func:`imr_graph.graph.precedents.find_precedents`):
+    the scope kept, the counts at that scope (``rows``, ``items``: upheld or overturned,
+    ``overturned``) and its first ``limit`` rows (0 = all)."""
+    sync(store)
+    db, _ = open_index(store)
+    try:
+        target = db.execute("SELECT category, kind FROM services WHERE service = ?",
+                            (service,)).fetchone()
+        levels = [scope] if scope else ["service", "category", "kind"]
+        kept = levels[0]
+        counts = {"rows": 0, "items": 0, "overturned": 0}
+        if target is None:  # a service the store does not know: nothing at any level
+            return kept, counts, []
+        args = {"service": service, "category": target[0], "kind": target[1],
+                "before": before}
+        totals = db.execute(
+            "SELECT d.service = :service AS same, s.category = :category AS near, "
+            "count(*), sum(d.outcome IN ('Upheld', 'Overturned')), "
+            "sum(d.outcome = 'Overturned') FROM decisions d JOIN services s USING (service) "
+            f"WHERE {_IN_SCOPE} GROUP BY same, near", {**args, "scope": "kind"}).fetchall()
+        for level in levels:
+            wanted = {"service": {(1, 1)}, "category": {(1, 1), (0, 1)},
+                      "kind": {(1, 1), (0, 1), (0, 0)}}[level]
+            got = {"rows": 0, "items": 0, "overturned": 0}
+            for same, near, n, items, over in totals:
+                if (same, near) in wanted:
+                    got = {"rows": got["rows"] + n, "items": got["items"] + (items or 0),
+                           "overturned": got["overturned"] + (over or 0)}
+            if scope or got["rows"] > counts["rows"]:  # a level adding nothing is not kept
+                kept, counts = level, got
+            if counts["items"] >= least:
+                break
+        wanted_cats = [c.upper() for c in categories]
+        words = (section or "").strip().lower()
+
+        def shared(cats: str) -> int:
+            have = set(cats.split())
+            return sum(1 for c in dict.fromkeys(wanted_cats) if c in have)
+
+        def same_section(sections: str) -> int:
+            return int(bool(words) and any(words in label.lower()
+                                           for label in sections.split("; ")))
+
+        db.create_function("shared", 1, shared, deterministic=True)
+        db.create_function("same_section", 1, same_section, deterministic=True)
+        rows = db.execute(
+            f"SELECT d.case_key, d.decided, d.outcome, d.request, d.service, {_LEVEL} AS level, "
+            "shared(COALESCE(c.categories, '')) AS ns, same_section(d.sections) AS ss, "
+            "d.sections, d.quote, d.letter, COALESCE(c.categories, '') "
+            "FROM decisions d JOIN services s USING (service) "
+            "LEFT JOIN cases c ON c.graph = d.graph "
+            f"WHERE {_IN_SCOPE} "
+            "ORDER BY (CASE level WHEN 3 THEN 3 WHEN 2 THEN 1 ELSE 0 END) + 2 * ns + 2 * ss "
+            "DESC, d.decided DESC, d.case_key, d.request LIMIT :limit",
+            {**args, "scope": kept, "limit": limit if limit > 0 else -1}).fetchall()
+    except sqlite3.OperationalError as exc:
+        raise QueryError(f"precedents: {exc}") from None
+    finally:
+        db.close()
+    out = []
+    for (case, decided, outcome, request, concept, level, ns, ss, sections, quote, letter,
+         cats) in rows:
+        match = {3: "service", 2: "category", 1: "kind"}[level]
+        have = set(cats.split())
+        common = " ".join(c for c in dict.fromkeys(wanted_cats) if c in have)
+        why = {3: "same service", 2: "same category", 1: "same kind"}[level]
+        if ns:
+            why += f"; ICD-10 {common}"
+        if ss:
+            why += f"; section {section.strip() if section else ''}"
+        cell = _cell
+        out.append({"case": cell(case), "decided": decided, "outcome": outcome,
+                    "request": cell(request), "concept": cell(concept), "match": match,
+                    "score": {3: 3, 2: 1, 1: 0}[level] + 2 * ns + 2 * ss, "why": cell(why),
+                    "sections": cell(sections), "quote": cell(quote), "letter": cell(letter)})
+    return kept, counts, out

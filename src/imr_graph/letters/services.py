@@ -477,6 +477,16 @@ _LAB_PREFIX = re.compile(r"^\s*(?:pre-?op(?:erative)?\s+)?labs?\s*(?::|-|to incl
 _ASSOCIATED = re.compile(r"^\s*associated surgical services?\s*:\s*", re.I)
 
 
+def service_concept(text: str) -> str:
+    """A service concept id for ``text``: an id as given (``imaging-mri/lumbar-spine``),
+    else the concept its words are read as ("lumbar MRI" -> ``imaging-mri/lumbar-spine``),
+    else the words themselves (which then name no concept)."""
+    text = text.strip()
+    if "/" in text and " " not in text:
+        return text.lower()
+    return read_service(text).concept or text
+
+
 def read_service(text: str) -> Service:
     """Read one request into its service concept and attributes (every request gets one)."""
     return _fresh(_read_service(re.sub(r"\s+", " ", text).strip()))

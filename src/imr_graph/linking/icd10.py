@@ -167,7 +167,7 @@ class IcdIndex:
         for i, c in enumerate(self.codes):
             self._by_code.setdefault(c, i)
         self._wcache: dict[str, float] = {}
-        self.dweights = [sum(self.weight(t) for t in toks) or 1.0 for toks in self.tokens]
+        self.dweights = [math.fsum(self.weight(t) for t in toks) or 1.0 for toks in self.tokens]
 
     def weight(self, tok: str) -> float:
         """How much a token counts: rare words more, soft words hardly."""
@@ -228,7 +228,9 @@ class IcdIndex:
         for tok in conditions:
             for i in self.postings.get(tok, ()):
                 counts[i] += 1
-        pweight = sum(self.weight(t) for t in ptoks) or 1.0
+        # math.fsum: a sum over a set must not depend on the set's order (hash seed), or
+        # two equally good codes swap places from one run to the next
+        pweight = math.fsum(self.weight(t) for t in ptoks) or 1.0
         results: list[tuple[float, str, float, float, bool]] = []
         floor = max(1, max(counts.values(), default=0) - 1)
         for i, hits in counts.items():
@@ -243,14 +245,14 @@ class IcdIndex:
             missing = ptoks - matched
             if any(_kind(t) == "condition" for t in missing) and not matched & set(conditions):
                 continue
-            recall = sum(self.weight(t) for t in matched) / pweight
+            recall = math.fsum(self.weight(t) for t in matched) / pweight
             dweight = self.dweights[i]
             dmatched = {
                 t for t in dtoks
                 if t in ptoks or _covers(t, ptoks)
                 or (t in _GENERIC_SITES and sides and sides == dsides)  # "right CTS": right upper limb
             }
-            precision = sum(self.weight(t) for t in dmatched) / dweight
+            precision = math.fsum(self.weight(t) for t in dmatched) / dweight
             score = (recall**0.6) * (precision**0.4) * side_factor
             if precision < MIN_PRECISION:
                 continue
