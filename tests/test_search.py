@@ -170,3 +170,16 @@ def test_search_corpus(tmp_path: Path) -> None:
         assert all("[red" in h["snippet"].lower() for h in hits)  # red flag(s), red-flag
         total_all, _ = search(gs, '"red flag"')
         assert total_all >= total
+
+
+def test_commands_leave_the_index_in_step(tmp_path: Path) -> None:
+    """ingest, link and drop bring the index in step after the store is closed, so the
+    next question goes straight to the index (no check of every case: seconds at 100k)."""
+    store = tmp_path / "store"
+    ingest(store, next(EXAMPLES.glob("000_*.txt")))
+    assert runner.invoke(app, ["search", "pump", "--store", str(store)]).exit_code == 0
+    for args in (["ingest", str(EXAMPLES)], ["link"], ["drop", "CM15-0171547"]):
+        out = runner.invoke(app, [*args, "--store", str(store)])
+        assert out.exit_code == 0, out.output
+        with GraphStore(store, read_only=True) as gs:
+            assert not sync(gs).checked, args

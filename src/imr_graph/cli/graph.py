@@ -65,15 +65,18 @@ def _open(
                         read_only=read_only, base=base, engine=engine)
 
 
-def _follow_text_index(gs) -> None:  # type: ignore[no-untyped-def]
-    """Bring an existing text index (imr-graph search) in step with a local store; a
-    damaged index is a warning (the store is written; the next search says to --reindex)."""
+def _follow_text_index(where: object) -> None:
+    """Bring an existing text index (imr-graph search) in step with the local store at
+    ``where``, once the writer has closed it (so the files it fingerprints are final and
+    the next question does not check the store again); a damaged index is a warning (the
+    store is written; the next search says to --reindex)."""
+    from ..graph.store import GraphStore
     from ..graph.textindex import index_path, sync
 
-    where = getattr(gs, "path", None)
     if isinstance(where, Path) and index_path(where).exists():
         try:
-            sync(gs)
+            with GraphStore(where, read_only=True) as gs:
+                sync(gs)
         except ImrGraphError as exc:
             warn(f"text index not updated: {exc}")
 
@@ -172,9 +175,9 @@ def ingest(
                 from ..linking import relink
 
                 relink(gs)
-            _follow_text_index(gs)
             total = gs.case_count()  # counting triples would take seconds on a big store
             where = gs.path
+        _follow_text_index(where)
     except ImrGraphError as exc:
         fail(exc)
     if pstats.skipped:
@@ -419,7 +422,8 @@ def drop(
                    engine=engine) as gs:
             graph = gs.resolve_graph(case)
             removed = gs.drop_case(case)
-            _follow_text_index(gs)
+            where = getattr(gs, "path", None)
+        _follow_text_index(where)
     except ImrGraphError as exc:
         fail(exc)
     say(f"dropped {graph.value} ({removed} triples)")

@@ -52,7 +52,8 @@ def link(
     try:
         with _open(store, base, read_only=False) as gs, progress("linking the vocabularies"):
             links, triples = relink(gs, _curated(curated, gs.base))
-            _follow_text_index(gs)  # precedents' ICD-10 categories follow the links
+            where = gs.path
+        _follow_text_index(where)  # precedents' ICD-10 categories follow the links
     except ImrGraphError as exc:
         fail(exc)
     typer.echo(f"links: {len(links)}  vocabulary triples: {triples}")

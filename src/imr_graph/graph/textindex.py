@@ -50,8 +50,7 @@ _ITEMS = """PREFIX imr: <https://w3id.org/imr-graph/ontology#>
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
 PREFIX dcterms: <http://purl.org/dc/terms/>
 PREFIX prov: <http://www.w3.org/ns/prov#>
-SELECT ?g ?case ?type ?decided ?index ?request ?rationale ?outcome ?service ?quote ?letter
-       (GROUP_CONCAT(DISTINCT ?sl; SEPARATOR="; ") AS ?sections)
+SELECT ?g ?i ?case ?type ?decided ?index ?request ?rationale ?outcome ?service ?quote ?letter
 WHERE {
   %s
   ?g dcterms:subject ?c .
@@ -65,12 +64,24 @@ WHERE {
   OPTIONAL { ?i imr:outcome ?outcome }
   OPTIONAL { ?i imr:service ?s . ?s skos:notation ?service }
   OPTIONAL { ?i imr:decisionSpan ?span OPTIONAL { ?span imr:quote ?quote } }
-  OPTIONAL { ?i imr:reviewerSection ?sec .
-             OPTIONAL { ?sec skos:altLabel ?alt } OPTIONAL { ?sec skos:prefLabel ?pl }
-             BIND(STR(COALESCE(?alt, ?pl)) AS ?sl) }
 }
-GROUP BY ?g ?case ?type ?decided ?index ?request ?rationale ?outcome ?service ?quote ?letter
 """
+"""One row per item (no GROUP BY, so Oxigraph streams the rows instead of holding them all);
+an item repeated by a second value of an optional part is kept once."""
+
+_SECTIONS = """PREFIX imr: <https://w3id.org/imr-graph/ontology#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX dcterms: <http://purl.org/dc/terms/>
+SELECT ?g ?i ?label WHERE {
+  %s
+  ?g dcterms:subject ?c .
+  ?c imr:item ?i .
+  ?i imr:reviewerSection ?sec .
+  OPTIONAL { ?sec skos:altLabel ?alt } OPTIONAL { ?sec skos:prefLabel ?pl }
+  BIND(STR(COALESCE(?alt, ?pl)) AS ?label)
+}
+"""
+"""The labels of the guideline sections the reviewer cited, per item."""
 
 _CATEGORIES = """PREFIX imr: <https://w3id.org/imr-graph/ontology#>
 PREFIX imrv: <https://w3id.org/imr-graph/vocab#>
@@ -313,11 +324,18 @@ def _item_rows(store: Any, graphs: list[str], total: int) -> Iterator[tuple[Any,
     if not graphs:
         return
     wanted = set(graphs)
+    sections: dict[str, dict[str, None]] = {}
+    for text in _per_graph(_SECTIONS, graphs, total):
+        for s in store.query(text):
+            if s["g"].value in wanted and s["label"] is not None:
+                sections.setdefault(s["i"].value, {})[s["label"].value] = None
+    seen: set[str] = set()
     for text in _per_graph(_ITEMS, graphs, total):
         for s in store.query(text):
-            graph = s["g"].value
-            if graph not in wanted:
+            graph, item = s["g"].value, s["i"].value
+            if graph not in wanted or item in seen:
                 continue
+            seen.add(item)
 
             def v(name: str, sol: Any = s) -> str:
                 term = sol[name]
@@ -325,8 +343,8 @@ def _item_rows(store: Any, graphs: list[str], total: int) -> Iterator[tuple[Any,
 
             system = "dmhc" if v("type").endswith("HealthPlanCase") else "dwc"
             yield (v("request"), v("rationale"), graph, v("case"), v("index"), v("decided"),
-                   v("outcome").rsplit("#", 1)[-1], v("service"), v("sections"), system,
-                   v("quote"), v("letter"))
+                   v("outcome").rsplit("#", 1)[-1], v("service"),
+                   "; ".join(sections.pop(item, {})), system, v("quote"), v("letter"))
 
 
 # ----------------------------------------------------------------------------------------------
