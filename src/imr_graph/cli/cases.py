@@ -58,6 +58,18 @@ def render_rows(rows: list[dict[str, Any]], columns: list[str], fmt: str,
     return "\n".join(lines) + "\n"
 
 
+def _note_first_index(gs: Any) -> None:
+    """Say on stderr that the index beside a local store is built now (once: about 1.5 s
+    per 1,000 letters), so a first question on a big store is not a silent wait."""
+    from ..graph.textindex import can_index, index_path
+
+    if can_index(gs) and not index_path(gs.path).exists():
+        from . import warn
+
+        warn(f"building the index beside the store (once, for {gs.case_count()} cases): "
+             f"{index_path(gs.path)}")
+
+
 @app.command()
 def precedents(
     service: Annotated[str, typer.Argument(help="A service concept id (imaging-mri/lumbar-"
@@ -95,6 +107,7 @@ def precedents(
 
     try:
         with _open(store, None, endpoint, read_only=True) as gs:
+            _note_first_index(gs)
             found = find_precedents(gs, service, diagnoses=diagnosis, section=section,
                                     before=before, least=least, limit=limit)
     except ImrGraphError as exc:
@@ -238,6 +251,7 @@ def search(
         fail(UsageError("give words to search for (or --reindex)"))
     try:
         with _open(store, None, read_only=True) as gs:
+            _note_first_index(gs)
             if reindex:
                 done = sync(gs, rebuild=True)
                 if not text:
