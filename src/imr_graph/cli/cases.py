@@ -11,9 +11,9 @@ from typing import Annotated, Any
 import typer
 
 from ..errors import ImrGraphError
-from . import app, fail
+from . import app, fail, warn
 from .graph import _open
-from .options import EndpointOpt, StoreOpt
+from .options import EndpointOpt, StoreOpt, System
 
 
 class ListFormat(StrEnum):
@@ -64,8 +64,6 @@ def _note_first_index(gs: Any) -> None:
     from ..graph.textindex import can_index, index_path
 
     if can_index(gs) and not index_path(gs.path).exists():
-        from . import warn
-
         warn(f"building the index beside the store (once, for {gs.case_count()} cases): "
              f"{index_path(gs.path)}")
 
@@ -197,11 +195,6 @@ def render_page(page: dict[str, Any], *, md: bool = False) -> str:
         line("reviewer", item.get("reviewer"))
         line("rationale", item.get("rationale"))
     return "\n".join(out) + "\n"
-
-
-class System(StrEnum):
-    dwc = "dwc"
-    dmhc = "dmhc"
 
 
 class Outcome(StrEnum):

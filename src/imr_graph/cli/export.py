@@ -11,15 +11,10 @@ import typer
 
 from ..errors import ImrGraphError
 from . import app, fail, say
-from .options import BaseOpt, EndpointOpt, EngineOpt, StoreOpt
+from .options import BaseOpt, EndpointOpt, EngineOpt, StoreOpt, System
 
 if TYPE_CHECKING:
     import networkx as nx
-
-
-class System(StrEnum):
-    dwc = "dwc"
-    dmhc = "dmhc"
 
 
 class ExportFormat(StrEnum):

@@ -1,5 +1,6 @@
 """The store and endpoint options that several commands share (``--store``, ``--base``,
-``--endpoint``, ``--update-endpoint``, ``--gsp-endpoint``, ``--engine``).
+``--endpoint``, ``--update-endpoint``, ``--gsp-endpoint``, ``--engine``), and the choice
+of system (``--system``).
 
 They live apart from the commands so that a command module takes its options from here and
 never from another command module (no import circles between the CLI's modules).
@@ -7,10 +8,19 @@ never from another command module (no import circles between the CLI's modules).
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
+
+
+class System(StrEnum):
+    """The two systems a store can hold: DWC letters and DMHC rows."""
+
+    dwc = "dwc"
+    dmhc = "dmhc"
+
 
 StoreOpt = Annotated[
     Path | None,

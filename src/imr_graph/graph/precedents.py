@@ -3,11 +3,11 @@
 :func:`find_precedents` gives the earlier decisions on a service, widened to its category
 and then its kind when there are fewer than ``least`` of them, ranked by closeness, with
 the overturn rate and its Wilson 95% interval (:mod:`imr_graph.graph.rates`). On a local
-store it reads the index kept beside it (:func:`imr_graph.graph.textindex.precedent_decisions`,
+store it reads the index kept beside it (:func:`imr_graph.graph.textindex.ranked_decisions`,
 fast at any size); otherwise (``--endpoint``) it runs the canned query ``precedents``
 (``queries/precedents.rq``), which gives the same answer.
 Plain words name a service the way letters' requests are read
-(:func:`imr_graph.services.read_service`); diagnosis phrases become ICD-10-CM categories
+(:func:`imr_graph.letters.services.read_service`); diagnosis phrases become ICD-10-CM categories
 through the linker (:func:`imr_graph.linking.icd10.link_phrase`).
 
 :func:`case_page` gathers one case: header and dates, worker, diagnoses with codes, each
@@ -17,8 +17,11 @@ disputed item with outcome, both sides' guidelines and its rationale.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from pyoxigraph import Literal
 
 from ..errors import QueryError, StoreError
 from .queries import resolve_query, run_query, solutions_to_rows, term_text
@@ -126,10 +129,10 @@ def find_precedents(
     ``limit`` of them (0 = all).
 
     On a local store the answer comes from the index beside it (``use_index`` None: when
-    it can be kept there; True: always; False: never)
-    (:func:`imr_graph.graph.textindex.precedent_decisions`: milliseconds at 100k letters,
-    where the SPARQL query reads every decision on the service); over an endpoint, or with
-    ``use_index=False``, from the canned query ``precedents``. Both give the same rows."""
+    it can be kept there; True: always; False: never; :mod:`imr_graph.graph.textindex`:
+    milliseconds at 100k letters, where the SPARQL query reads every decision on the
+    service); over an endpoint, or without the index, from the canned query
+    ``precedents``. Both give the same answer."""
     if before is not None and not _DATE.match(before):
         raise QueryError(f"precedents: --before must be a date YYYY-MM-DD, not {before!r}")
     if scope is not None and scope not in SCOPES:
@@ -137,37 +140,78 @@ def find_precedents(
     concept = service_id(service)
     cats = icd10_categories(diagnoses or [])
     section = (section or "").strip() or None
+    levels = [scope] if scope else list(SCOPES)
     from .textindex import can_index
-    if use_index is not False and can_index(store):
-        from .textindex import precedent_decisions
 
+    if use_index is not False and can_index(store):
         try:
-            kept, counts, rows = precedent_decisions(
-                store, concept, cats, section, before or "9999-12-31", scope, least, limit)
+            return _from_index(store, concept, cats, section, before or "9999-12-31",
+                               levels, least, limit)
         except StoreError:
             if use_index:
                 raise
             # the index cannot be kept beside this store (e.g. a read-only folder): the
             # canned query gives the same answer, slower
-        else:
-            return Precedents(concept, kept, cats, rows, counts["rows"], counts["items"],
-                              counts["overturned"])
     query = resolve_query("precedents")
     params = {"service": concept, "categories": " ".join(cats) or "-",
               "section": section or "-", "before": before or "9999-12-31"}
-    result = Precedents(concept, scope or SCOPES[0], cats)
-    for level in [scope] if scope else list(SCOPES):
+    found: dict[str, Precedents] = {}
+
+    def count(level: str) -> tuple[int, int]:
         columns, rows = solutions_to_rows(
             run_query(store, query, {**params, "scope": level}))  # type: ignore[arg-type]
-        wider = Precedents.of_rows(concept, level, cats, [
+        found[level] = Precedents.of_rows(concept, level, cats, [
             {c: _value(row[columns.index(c)]) for c in COLUMNS} for row in rows])
-        if scope or len(wider.rows) > len(result.rows):  # a level adding nothing is not kept
-            result = wider
-        if result.items >= least:
-            break
+        return found[level].total, found[level].items
+
+    result = found[_widen(levels, least, count)]
     if limit > 0:
         result.rows = result.rows[:limit]
     return result
+
+
+def _widen(levels: list[str], least: int, count: Callable[[str], tuple[int, int]]) -> str:
+    """The level kept, trying ``levels`` in turn while fewer than ``least`` decisions:
+    ``count(level)`` gives its (rows, decisions); a level adding no rows is not kept, and
+    a single level always is."""
+    kept, rows_kept, items_kept = levels[0], 0, 0
+    for level in levels:
+        rows, items = count(level)
+        if len(levels) == 1 or rows > rows_kept:
+            kept, rows_kept, items_kept = level, rows, items
+        if items_kept >= least:
+            break
+    return kept
+
+
+_WITHIN = {"service": ("service",), "category": ("service", "category"),
+           "kind": ("service", "category", "kind")}
+"""The matches a scope takes in."""
+
+
+def _from_index(store: Any, concept: str, cats: list[str], section: str | None, before: str,
+                levels: list[str], least: int, limit: int) -> Precedents:
+    """:func:`find_precedents` from the index beside a local store."""
+    from .textindex import decision_counts, ranked_decisions
+
+    by_match = decision_counts(store, concept, before)
+
+    def count(level: str) -> tuple[int, int, int]:
+        got = [by_match.get(m, (0, 0, 0)) for m in _WITHIN[level]]
+        return sum(g[0] for g in got), sum(g[1] for g in got), sum(g[2] for g in got)
+
+    kept = _widen(levels, least, lambda level: count(level)[:2])
+    rows = []
+    for r in ranked_decisions(store, concept, kept, cats, section, before, limit):
+        why = f"same {r['match']}"
+        if r["shared"]:
+            why += f"; ICD-10 {r['shared']}"
+        if r["same_section"]:
+            why += f"; section {section}"
+        r["why"] = why
+        rows.append({c: r[c] if c in ("decided", "outcome", "match", "score")
+                     else term_text(Literal(r[c])) for c in COLUMNS})
+    return Precedents(concept, kept, cats, rows, *count(kept))
 
 
 def _value(term: Any) -> Any:

@@ -159,8 +159,9 @@ def triple_lines(
     return list(own), list(shared)
 
 
-_NEWER_MARKS = tuple(f" <{IMR}{name}> ".encode() for name in ("decisionDate", "sha256", "filePath"))
+_NEWER = tuple(NamedNode(f"{IMR}{name}") for name in ("decisionDate", "sha256", "filePath"))
 """The predicates of the three triples that tell two letters of a case apart."""
+_NEWER_MARKS = tuple(f" {p} ".encode() for p in _NEWER)
 
 
 def _lines_with(data: bytes, marks: tuple[bytes, ...]) -> Iterator[bytes]:
@@ -540,15 +541,13 @@ class GraphStore(CaseStore):
         ``old`` and ``new`` are the N-Triples of the stored and the new graph."""
         from pyoxigraph import parse
 
-        from .mapping import imr
-
-        date_p, sha_p, path_p = imr("decisionDate"), imr("sha256"), imr("filePath")
+        date_p, sha_p, path_p = _NEWER
 
         def values(ntriples: bytes) -> dict[NamedNode, str]:
             found: dict[NamedNode, list[str]] = {}
             picked = b"\n".join(_lines_with(ntriples, _NEWER_MARKS))
             for t in parse(picked, format=RdfFormat.N_TRIPLES):
-                if t.predicate not in (date_p, sha_p, path_p):
+                if t.predicate not in _NEWER:
                     continue  # the mark was inside a literal
                 found.setdefault(t.predicate, []).append(t.object.value)
             return {p: max(v) for p, v in found.items()}

@@ -7,10 +7,10 @@ search stays well under a second at 200k letters where ``FILTER(CONTAINS(...))``
 rationale in SPARQL reads all of them. One row per disputed item: ``request`` and
 ``rationale`` are indexed; the case key, outcome, service concept, the reviewer's cited
 sections, decision date and system are stored beside them for filters and output. For
-:func:`precedent_decisions`, plain tables hold every dated decision on a service, the
-service concepts (category, kind) and each case's ICD-10-CM categories, so that counting
-and ranking thousands of decisions is an indexed lookup and a sort, not a SPARQL join
-per decision.
+:func:`decision_counts` and :func:`ranked_decisions` (precedents), plain tables hold
+every dated decision on a service, the service concepts (category, kind) and each case's
+ICD-10-CM categories, so that counting and ranking thousands of decisions is an indexed
+lookup and a sort, not a SPARQL join per decision.
 
 The index is derived data, never the source of truth: the file ``<store>.search.sqlite``
 beside the store directory can be deleted at any time and is rebuilt from the store
@@ -42,7 +42,6 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import QueryError, StoreError
-from ..textutil import visible
 
 SCHEMA_VERSION = "2"
 
@@ -435,95 +434,91 @@ def search(
 # Precedents from the index
 # ----------------------------------------------------------------------------------------------
 
-def _cell(text: str) -> str:
-    """Text as :func:`imr_graph.graph.queries.term_text` shows it: spaces collapsed,
-    control characters visible (letters are untrusted)."""
-    return visible(" ".join(text.split()))
-
-
-_LEVEL = "CASE WHEN d.service = :service THEN 3 WHEN s.category = :category THEN 2 ELSE 1 END"
+_MATCH = ("CASE WHEN d.service = :service THEN 'service' WHEN s.category = :category "
+          "THEN 'category' ELSE 'kind' END")
+"""How a decision's service relates to the one asked about: itself, its category, its kind."""
 _IN_SCOPE = ("s.kind = :kind AND d.decided < :before AND (d.service = :service OR "
              "(:scope != 'service' AND s.category = :category) OR :scope = 'kind')")
 
 
-def precedent_decisions(
-    store: Any, service: str, categories: list[str], section: str | None, before: str,
-    scope: str | None, least: int, limit: int,
-) -> tuple[str, dict[str, int], list[dict[str, Any]]]:
-    """What the canned query ``precedents`` answers, level by level, from the index (the
-    same rows, ranked the same way; see :func:`imr_graph.graph.precedents.find_precedents`):
-    the scope kept, the counts at that scope (``rows``, ``items``: upheld or overturned,
-    ``overturned``) and its first ``limit`` rows (0 = all)."""
+def _target(db: sqlite3.Connection, service: str, before: str) -> dict[str, str] | None:
+    """The query arguments for ``service`` (its category and kind), or None when the store
+    has no such service concept."""
+    found = db.execute("SELECT category, kind FROM services WHERE service = ?",
+                       (service,)).fetchone()
+    if found is None:
+        return None
+    return {"service": service, "category": found[0], "kind": found[1], "before": before}
+
+
+def decision_counts(store: Any, service: str, before: str) -> dict[str, tuple[int, int, int]]:
+    """The dated decisions before ``before`` on ``service``, on other services of its
+    category and on other services of its kind: per match (``service``, ``category``,
+    ``kind``), (rows, upheld or overturned items, overturned items). Empty when the store
+    does not know the service."""
     sync(store)
     db, _ = open_index(store)
     try:
-        target = db.execute("SELECT category, kind FROM services WHERE service = ?",
-                            (service,)).fetchone()
-        levels = [scope] if scope else ["service", "category", "kind"]
-        kept = levels[0]
-        counts = {"rows": 0, "items": 0, "overturned": 0}
-        if target is None:  # a service the store does not know: nothing at any level
-            return kept, counts, []
-        args = {"service": service, "category": target[0], "kind": target[1],
-                "before": before}
-        totals = db.execute(
-            "SELECT d.service = :service AS same, s.category = :category AS near, "
-            "count(*), sum(d.outcome IN ('Upheld', 'Overturned')), "
+        args = _target(db, service, before)
+        if args is None:
+            return {}
+        return {match: (n, items or 0, over or 0) for match, n, items, over in db.execute(
+            f"SELECT {_MATCH} AS match, count(*), sum(d.outcome IN ('Upheld', 'Overturned')), "
             "sum(d.outcome = 'Overturned') FROM decisions d JOIN services s USING (service) "
-            f"WHERE {_IN_SCOPE} GROUP BY same, near", {**args, "scope": "kind"}).fetchall()
-        for level in levels:
-            wanted = {"service": {(1, 1)}, "category": {(1, 1), (0, 1)},
-                      "kind": {(1, 1), (0, 1), (0, 0)}}[level]
-            got = {"rows": 0, "items": 0, "overturned": 0}
-            for same, near, n, items, over in totals:
-                if (same, near) in wanted:
-                    got = {"rows": got["rows"] + n, "items": got["items"] + (items or 0),
-                           "overturned": got["overturned"] + (over or 0)}
-            if scope or got["rows"] > counts["rows"]:  # a level adding nothing is not kept
-                kept, counts = level, got
-            if counts["items"] >= least:
-                break
-        wanted_cats = [c.upper() for c in categories]
-        words = (section or "").strip().lower()
-
-        def shared(cats: str) -> int:
-            have = set(cats.split())
-            return sum(1 for c in dict.fromkeys(wanted_cats) if c in have)
-
-        def same_section(sections: str) -> int:
-            return int(bool(words) and any(words in label.lower()
-                                           for label in sections.split("; ")))
-
-        db.create_function("shared", 1, shared, deterministic=True)
-        db.create_function("same_section", 1, same_section, deterministic=True)
-        rows = db.execute(
-            f"SELECT d.case_key, d.decided, d.outcome, d.request, d.service, {_LEVEL} AS level, "
-            "shared(COALESCE(c.categories, '')) AS ns, same_section(d.sections) AS ss, "
-            "d.sections, d.quote, d.letter, COALESCE(c.categories, '') "
-            "FROM decisions d JOIN services s USING (service) "
-            "LEFT JOIN cases c ON c.graph = d.graph "
-            f"WHERE {_IN_SCOPE} "
-            "ORDER BY (CASE level WHEN 3 THEN 3 WHEN 2 THEN 1 ELSE 0 END) + 2 * ns + 2 * ss "
-            "DESC, d.decided DESC, d.case_key, d.request LIMIT :limit",
-            {**args, "scope": kept, "limit": limit if limit > 0 else -1}).fetchall()
+            f"WHERE {_IN_SCOPE} GROUP BY match", {**args, "scope": "kind"})}
     except sqlite3.OperationalError as exc:
         raise QueryError(f"precedents: {exc}") from None
     finally:
         db.close()
-    out = []
-    for (case, decided, outcome, request, concept, level, ns, ss, sections, quote, letter,
-         cats) in rows:
-        match = {3: "service", 2: "category", 1: "kind"}[level]
+
+
+def ranked_decisions(
+    store: Any, service: str, scope: str, categories: list[str], section: str | None,
+    before: str, limit: int,
+) -> list[dict[str, Any]]:
+    """The decisions at ``scope`` (``service``, ``category`` or ``kind``), ranked as the
+    canned query ``precedents`` ranks them (score = 3 same service, 1 same category, 0
+    same kind, + 2 per ICD-10-CM category of ``categories`` the case has, + 2 when a cited
+    section's label holds ``section``; then newer, case key, request); the first ``limit``
+    (0 = all), each with its ``match``, ``score``, ``shared`` categories and
+    ``same_section`` flag."""
+    wanted = list(dict.fromkeys(c.upper() for c in categories))
+    words = (section or "").strip().lower()
+
+    def shared(cats: str) -> str:
         have = set(cats.split())
-        common = " ".join(c for c in dict.fromkeys(wanted_cats) if c in have)
-        why = {3: "same service", 2: "same category", 1: "same kind"}[level]
-        if ns:
-            why += f"; ICD-10 {common}"
-        if ss:
-            why += f"; section {section.strip() if section else ''}"
-        cell = _cell
-        out.append({"case": cell(case), "decided": decided, "outcome": outcome,
-                    "request": cell(request), "concept": cell(concept), "match": match,
-                    "score": {3: 3, 2: 1, 1: 0}[level] + 2 * ns + 2 * ss, "why": cell(why),
-                    "sections": cell(sections), "quote": cell(quote), "letter": cell(letter)})
-    return kept, counts, out
+        return " ".join(c for c in wanted if c in have)
+
+    def same_section(sections: str) -> int:
+        return int(bool(words) and any(words in label.lower()
+                                       for label in sections.split("; ")))
+
+    sync(store)
+    db, _ = open_index(store)
+    try:
+        args = _target(db, service, before)
+        if args is None:
+            return []
+        db.create_function("nshared", 1, lambda cats: len(shared(cats).split()),
+                           deterministic=True)
+        db.create_function("same_section", 1, same_section, deterministic=True)
+        rows = db.execute(
+            "SELECT case_key AS 'case', decided, outcome, request, service AS concept, match, "
+            "(CASE match WHEN 'service' THEN 3 WHEN 'category' THEN 1 ELSE 0 END) "
+            "+ 2 * nshared + 2 * same_section AS score, categories, same_section, sections, "
+            f"quote, letter FROM (SELECT d.*, {_MATCH} AS match, "
+            "COALESCE(c.categories, '') AS categories, nshared(COALESCE(c.categories, '')) "
+            "AS nshared, same_section(d.sections) AS same_section "
+            "FROM decisions d JOIN services s USING (service) "
+            f"LEFT JOIN cases c ON c.graph = d.graph WHERE {_IN_SCOPE}) "
+            "ORDER BY score DESC, decided DESC, case_key, request LIMIT :limit",
+            {**args, "scope": scope, "limit": limit if limit > 0 else -1})
+        columns = [d[0] for d in rows.description]
+        found = [dict(zip(columns, row, strict=True)) for row in rows]
+        for row in found:
+            row["shared"] = shared(row.pop("categories"))
+        return found
+    except sqlite3.OperationalError as exc:
+        raise QueryError(f"precedents: {exc}") from None
+    finally:
+        db.close()
